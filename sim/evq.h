@@ -45,12 +45,12 @@ void tf_evq_destroy(tf_evq *q);
 int tf_evq_push(tf_evq *q, tf_time_ns time_ns, uint16_t priority, uint32_t target, uint32_t type,
                 uint64_t arg, tf_evq_handle *handle_out);
 
-/* Removes the earliest pending event into *out: 1 if one was popped, 0 if nothing is pending,
- * TF_ENOMEM if the queue could not grow (it is then left as it was). Amortised cost grows with
- * the log of the spread of pending times, not with the number pending. */
+/* Removes the earliest pending event into *out: 1 if one was popped, 0 if nothing is pending.
+ * Amortised cost grows with the log of the spread of pending times, not with the number pending.
+ * Running out of memory while events move between buckets aborts with a message. */
 int tf_evq_pop(tf_evq *q, tf_event *out);
 
-/* The time of the earliest pending event into *out: 1, 0 if nothing is pending, or TF_ENOMEM. */
+/* The time of the earliest pending event into *out: 1, or 0 if nothing is pending. */
 int tf_evq_peek_time(tf_evq *q, tf_time_ns *out);
 
 /* Cancels a pending event by handle. O(1). The handle must name an event that is still pending
