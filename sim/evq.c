@@ -52,6 +52,21 @@ typedef struct bucket {
   uint64_t min_key; /* smallest key stored; meaningless when empty */
 } bucket;
 
+/* Memory. As time advances, different buckets take turns holding most of the events; if each kept
+ * the capacity of its busiest moment, the queue would grow to many times what is pending (seen:
+ * 16 million slots for 10^6 pending). So a large array left empty by a split goes to a small pool
+ * of spares, and a bucket that must grow takes a spare instead of allocating, when one is large
+ * enough and not wastefully so: capacity stays within a small factor of what is pending, and the
+ * spares' pages are already mapped. */
+#define SPARE_MIN 1024 /* arrays smaller than this are kept by their bucket */
+#define SPARES 4
+#define SPARE_WASTE 4 /* a spare serves a need of at least cap / SPARE_WASTE */
+
+typedef struct spare {
+  tf_event *ev;
+  size_t cap;
+} spare;
+
 /* Open addressing with linear probing and backward-shift deletion; 0 marks an empty slot (0 is
  * never a handle). Capacity is a power of two, load <= 1/2. */
 typedef struct seqset {
@@ -71,6 +86,7 @@ struct tf_evq {
   size_t peak;
   uint64_t next_seq;
   seqset cancelled;
+  spare spares[SPARES]; /* unused arrays; ev == NULL for an empty slot */
 };
 
 static inline uint64_t key_of(tf_time_ns t) { return (uint64_t)t ^ (UINT64_C(1) << 63); }
@@ -102,12 +118,59 @@ static inline bool earlier(const tf_event *a, const tf_event *b) {
   return ka < kb || (ka == kb && a->order < b->order);
 }
 
-static int bucket_reserve(bucket *bk, size_t need) {
+/* Gives an array to the spare pool, evicting (freeing) the smallest spare if the pool is full and
+ * the array is larger; otherwise frees it. */
+static void spare_put(tf_evq *q, tf_event *ev, size_t cap) {
+  spare *smallest = &q->spares[0];
+  for (int k = 0; k < SPARES; k++) {
+    if (!q->spares[k].ev) {
+      smallest = &q->spares[k];
+      break;
+    }
+    if (q->spares[k].cap < smallest->cap)
+      smallest = &q->spares[k];
+  }
+  if (smallest->ev && smallest->cap >= cap) {
+    free(ev);
+    return;
+  }
+  free(smallest->ev);
+  *smallest = (spare){ev, cap};
+}
+
+/* Takes the smallest spare that holds need events without wasting more than SPARE_WASTE x. */
+static spare spare_take(tf_evq *q, size_t need) {
+  spare *best = NULL;
+  for (int k = 0; k < SPARES; k++) {
+    spare *sp = &q->spares[k];
+    if (sp->ev && sp->cap >= need && sp->cap / SPARE_WASTE <= need &&
+        (!best || sp->cap < best->cap))
+      best = sp;
+  }
+  spare got = {0};
+  if (best) {
+    got = *best;
+    *best = (spare){0};
+  }
+  return got;
+}
+
+static int bucket_reserve(tf_evq *q, bucket *bk, size_t need) {
   if (need <= bk->cap)
     return 0;
   size_t cap = bk->cap ? bk->cap : 16;
   while (cap < need)
     cap *= 2;
+  spare sp = cap >= SPARE_MIN ? spare_take(q, cap) : (spare){0};
+  if (sp.ev) {
+    if (bk->ev) {
+      memcpy(sp.ev, bk->ev, bk->len * sizeof *bk->ev);
+      spare_put(q, bk->ev, bk->cap);
+    }
+    bk->ev = sp.ev;
+    bk->cap = sp.cap;
+    return 0;
+  }
   tf_event *ev = realloc(bk->ev, cap * sizeof *ev);
   if (!ev)
     return TF_FAIL(TF_ENOMEM, "event queue bucket of %zu events", cap);
@@ -119,8 +182,8 @@ static int bucket_reserve(bucket *bk, size_t need) {
 /* Appending while events move between buckets cannot fail gracefully: half of them would have
  * moved. Like Redis's zmalloc, a failed allocation there reports and aborts; pushes report
  * TF_ENOMEM as usual. */
-static void grow_or_die(bucket *bk, size_t need) {
-  if (bucket_reserve(bk, need)) {
+static void grow_or_die(tf_evq *q, bucket *bk, size_t need) {
+  if (bucket_reserve(q, bk, need)) {
     fprintf(stderr, "tokenfab: out of memory growing the event queue to %zu events\n", need);
     abort();
   }
@@ -224,6 +287,8 @@ void tf_evq_destroy(tf_evq *q) {
   for (int i = 0; i < NBUCKETS; i++)
     free(q->b[i].ev);
   free(q->run.ev);
+  for (int k = 0; k < SPARES; k++)
+    free(q->spares[k].ev);
   free(q->cancelled.slot);
   free(q);
 }
@@ -245,7 +310,7 @@ int tf_evq_push(tf_evq *q, tf_time_ns time_ns, uint16_t priority, uint32_t targe
                  .arg = arg};
   bool to_run = q->run.len ? key <= q->run_max_key : key == q->last;
   if (to_run) {
-    if (q->run.len == q->run.cap && bucket_reserve(&q->run, q->run.len + 1))
+    if (q->run.len == q->run.cap && bucket_reserve(q, &q->run, q->run.len + 1))
       return TF_ENOMEM;
     if (q->run.len == 0)
       q->run_max_key = key;
@@ -253,7 +318,7 @@ int tf_evq_push(tf_evq *q, tf_time_ns time_ns, uint16_t priority, uint32_t targe
   } else {
     unsigned i = bucket_index(key, q->last);
     bucket *bk = &q->b[i];
-    if (bk->len == bk->cap && bucket_reserve(bk, bk->len + 1))
+    if (bk->len == bk->cap && bucket_reserve(q, bk, bk->len + 1))
       return TF_ENOMEM;
     if (bk->len == 0 || key < bk->min_key)
       bk->min_key = key;
@@ -286,7 +351,7 @@ static int refill(tf_evq *q) {
   q->last = min;
   if (src->len <= RUN_MAX) {
     if (run->cap < src->len)
-      grow_or_die(run, src->len);
+      grow_or_die(q, run, src->len);
     uint64_t max = min;
     for (size_t k = 0; k < src->len; k++) {
       uint64_t key = key_of(src->ev[k].time_ns);
@@ -303,7 +368,7 @@ static int refill(tf_evq *q) {
       uint64_t key = key_of(ev->time_ns);
       if (key == min) {
         if (run->len == run->cap)
-          grow_or_die(run, run->len + 1);
+          grow_or_die(q, run, run->len + 1);
         run_insert(run, ev);
         continue;
       }
@@ -311,7 +376,7 @@ static int refill(tf_evq *q) {
       assert(j < i);
       bucket *dst = &q->b[j];
       if (dst->len == dst->cap)
-        grow_or_die(dst, dst->len + 1);
+        grow_or_die(q, dst, dst->len + 1);
       if (dst->len == 0 || key < dst->min_key)
         dst->min_key = key;
       dst->ev[dst->len++] = *ev;
@@ -320,6 +385,11 @@ static int refill(tf_evq *q) {
     q->run_max_key = min;
   }
   src->len = 0;
+  if (src->cap >= SPARE_MIN) {
+    spare_put(q, src->ev, src->cap);
+    src->ev = NULL;
+    src->cap = 0;
+  }
   q->nonempty[i / 64] &= ~(UINT64_C(1) << (i % 64));
   return 1;
 }
@@ -384,6 +454,15 @@ int tf_evq_reschedule(tf_evq *q, tf_evq_handle *h, tf_time_ns time_ns, uint16_t 
 
 size_t tf_evq_size(const tf_evq *q) { return q->stored - q->cancelled.count; }
 size_t tf_evq_peak(const tf_evq *q) { return q->peak; }
+
+size_t tf_evq_capacity(const tf_evq *q) {
+  size_t cap = q->run.cap;
+  for (int i = 0; i < NBUCKETS; i++)
+    cap += q->b[i].cap;
+  for (int k = 0; k < SPARES; k++)
+    cap += q->spares[k].cap;
+  return cap;
+}
 tf_time_ns tf_evq_last_time(const tf_evq *q) {
   return q->popped_any ? time_of(q->now_key) : INT64_MIN;
 }

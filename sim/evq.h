@@ -68,6 +68,9 @@ int tf_evq_reschedule(tf_evq *q, tf_evq_handle *h, tf_time_ns time_ns, uint16_t 
 size_t tf_evq_size(const tf_evq *q);
 /* The most events ever pending at once. */
 size_t tf_evq_peak(const tf_evq *q);
+/* Event slots allocated (buckets, front run and spare arrays): stays within a small multiple of
+ * the peak pending, however long the run. */
+size_t tf_evq_capacity(const tf_evq *q);
 /* Time of the last popped event (INT64_MIN before the first pop). */
 tf_time_ns tf_evq_last_time(const tf_evq *q);
 

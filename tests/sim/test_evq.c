@@ -135,9 +135,37 @@ static void test_random_against_reference(void) {
   gsl_rng_free(r);
 }
 
+/* Memory follows what is pending: a long hold run at constant n does not accumulate capacity as
+ * the busy buckets move with time (each bucket keeping its busiest size would reach ~16 n). */
+static void test_memory_bounded(void) {
+  gsl_rng *r;
+  tf_evq *q;
+  TF_CHECK_INT(tf_rng_stream_create(&r, 5, 0, 0), 0);
+  TF_CHECK_INT(tf_evq_create(&q), 0);
+  enum { N = 50000 };
+  for (uint32_t i = 0; i < N; i++)
+    TF_CHECK_INT(tf_evq_push(q, (tf_time_ns)(2e6 * gsl_rng_uniform(r)), 0, i, 0, 0, NULL), 0);
+  size_t worst = 0;
+  for (int i = 0; i < 40 * N; i++) {
+    tf_event ev;
+    TF_CHECK_INT(tf_evq_pop(q, &ev), 1);
+    TF_CHECK_INT(tf_evq_push(q, ev.time_ns + 1 + (tf_time_ns)(2e6 * gsl_rng_uniform(r)), 0,
+                             ev.target, 0, 0, NULL), 0);
+    if (i % 1000 == 0 && tf_evq_capacity(q) > worst)
+      worst = tf_evq_capacity(q);
+  }
+  TF_CHECK(tf_evq_is_valid(q));
+  TF_CHECK_INT(tf_evq_size(q), N);
+  TF_CHECK(worst <= 6 * (size_t)N);
+  fprintf(stderr, "hold run: most capacity %zu slots for %d pending\n", worst, N);
+  tf_evq_destroy(q);
+  gsl_rng_free(r);
+}
+
 int main(void) {
   test_order_and_ties();
   test_cancel_reschedule();
   test_random_against_reference();
+  test_memory_bounded();
   return tf_test_report("sim_evq");
 }
