@@ -183,6 +183,8 @@ typedef struct frame {
 } frame;
 
 typedef struct builder {
+  const char *text;
+  size_t len;
   const char *file;
   int col_shift;
   tf_diags *diags;
@@ -191,6 +193,24 @@ typedef struct builder {
   tf_ytree_node *root;
   int documents;
 } builder;
+
+/* libyaml places end-of-input errors on the line after the last when the text has no final
+ * newline (a --set value never has one); move them to the end of the last line. */
+static yaml_mark_t clamp_mark(const builder *b, yaml_mark_t m) {
+  if (b->len == 0 || b->text[b->len - 1] == '\n')
+    return m;
+  size_t lines = 0, last_start = 0;
+  for (size_t i = 0; i < b->len; i++)
+    if (b->text[i] == '\n') {
+      lines++;
+      last_start = i + 1;
+    }
+  if (m.line <= lines)
+    return m;
+  m.line = lines;
+  m.column = b->len - last_start; /* bytes; exact for ASCII, which --set values mostly are */
+  return m;
+}
 
 static int line_of(yaml_mark_t m) { return m.line + 1 > INT32_MAX ? INT32_MAX : (int)m.line + 1; }
 
@@ -330,7 +350,7 @@ int tf_ytree_parse(const char *text, size_t len, const char *file, int col_shift
   if (!yaml_parser_initialize(&parser))
     return TF_FAIL(TF_ENOMEM, "yaml parser");
   yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-  builder b = {.file = file, .col_shift = col_shift, .diags = d};
+  builder b = {.text = text, .len = len, .file = file, .col_shift = col_shift, .diags = d};
   int rc = 0;
   for (bool done = false; !done && rc == 0;) {
     yaml_event_t ev;
@@ -340,6 +360,7 @@ int tf_ytree_parse(const char *text, size_t len, const char *file, int col_shift
         break;
       }
       const char *problem = parser.problem ? parser.problem : "malformed YAML";
+      parser.problem_mark = clamp_mark(&b, parser.problem_mark);
       if (parser.context)
         tf_diags_error(d, file, line_of(parser.problem_mark), col_of(&b, parser.problem_mark),
                        "syntax error: %s (%s at line %d, column %d)", problem, parser.context,
