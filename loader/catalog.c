@@ -612,6 +612,11 @@ static void headline(tf_catalog_kind k, const tf_catalog_entry *e, const char *k
     return;
   char v[64];
   tf_schema_format(f, e, v, sizeof v);
+  if (f->type == TF_SCHEMA_COUNT) { /* parameter counts read better as "671B" */
+    int64_t x = *(const int64_t *)((const char *)e + f->offset);
+    if (x >= 1000000000)
+      snprintf(v, sizeof v, "%.4gB", (double)x / 1e9);
+  }
   size_t used = strlen(buf);
   snprintf(buf + used, size - used, "%s%s%s", used ? ", " : "", v, suffix);
 }
