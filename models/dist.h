@@ -3,6 +3,7 @@
 #define TF_DIST_H
 
 #include <gsl/gsl_rng.h>
+#include <stddef.h>
 
 typedef enum tf_dist_kind {
   TF_DIST_EXPONENTIAL,   /* mean */
@@ -36,5 +37,14 @@ double tf_dist_scv(const tf_dist *d);
 double tf_dist_second_moment(const tf_dist *d);
 /* One draw from r. */
 double tf_dist_sample(const tf_dist *d, gsl_rng *r);
+
+/* Additions beyond the fixed interface above. */
+
+/* tf_dist_check with `what` ("service time", "inter-arrival time") leading the failure context,
+ * so a caller checking several distributions says which one is wrong. */
+int tf_dist_check_as(const tf_dist *d, const char *what);
+/* A short human description, "lognormal(mean 2 s, cv 0.5)", into buf (NUL-terminated).
+ * 0, or TF_EFULL if it did not fit (buf then holds a truncated text). */
+int tf_dist_format(const tf_dist *d, char *buf, size_t size);
 
 #endif
