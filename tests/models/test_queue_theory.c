@@ -3,8 +3,9 @@
  * batch-means confidence interval, with intervals narrow enough (< 5 % of the exact value; 10 %
  * for 32 servers, whose mostly-zero waits need ~4 M customers for 5 %) that the comparison has
  * power; Little's law must hold on each run; utilisation must match rho.
- * Fixed seeds: the outcome is deterministic. Run lengths keep each case under 1 s in a
- * RelWithDebInfo build. */
+ * Fixed seeds: the outcome is deterministic. Run lengths keep each case under 0.5 s in a
+ * RelWithDebInfo build (about 2.8 s for all five under ASan + UBSan); wall time is printed, not
+ * asserted, so a loaded machine cannot fail the test. */
 #include <gsl/gsl_errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -62,7 +63,6 @@ static tf_queue_result guard(const char *name, const tf_queue_config *cfg,
   TF_CHECK_NEAR(r.arrival_rate_per_s, th.lambda_per_s, 0.01 * th.lambda_per_s);
   TF_CHECK_NEAR(r.wait_prob, th.wait_prob, 0.01);
   TF_CHECK(r.wq_p50_s <= r.wq_p90_s && r.wq_p90_s <= r.wq_p99_s && r.wq_p99_s <= r.wq_max_s);
-  TF_CHECK(st.wall_run_s < 2.0 * 5); /* generous: sanitizer builds are 3-5x slower */
   return r;
 }
 
