@@ -432,7 +432,7 @@ int tf_catalog_load_file(tf_catalog *c, const char *path, const tf_ytree_node *c
                    tf_ytree_kind_noun(root));
   for (size_t i = 0; rc == 0 && root && root->kind == TF_YTREE_MAPPING && i < root->n; i++) {
     const tf_ytree_node *key = root->keys[i], *list = root->items[i];
-    tf_catalog_kind k;
+    tf_catalog_kind k = TF_CATALOG_GPUS;
     if (tf_catalog_kind_parse(key->text, &k)) {
       const char *near = tf_suggest_nearest(key->text, kind_words, 3);
       tf_diags_error(d, key->file, key->line, key->col,
@@ -529,7 +529,7 @@ int tf_catalog_apply_overrides(tf_catalog *c, const tf_ytree_node *overrides, tf
   }
   for (size_t i = 0; i < overrides->n; i++) {
     const tf_ytree_node *key = overrides->keys[i], *byname = overrides->items[i];
-    tf_catalog_kind k;
+    tf_catalog_kind k = TF_CATALOG_GPUS;
     if (tf_catalog_kind_parse(key->text, &k)) {
       const char *near = tf_suggest_nearest(key->text, kind_words, 3);
       tf_diags_error(d, key->file, key->line, key->col,

@@ -42,7 +42,7 @@ static size_t count_names(const char *const *names) {
 
 void tf_schema_unknown_key(const tf_schema *s, const tf_ytree_node *key, const char *section,
                            tf_diags *d) {
-  const char *keys[64];
+  const char *keys[64] = {0};
   size_t n = s->n_fields < 64 ? s->n_fields : 64;
   for (size_t i = 0; i < n; i++)
     keys[i] = s->fields[i].key;
