@@ -1,0 +1,32 @@
+/* Internals of the tokenfab command shared by its subcommands. */
+#ifndef TF_CLI_H
+#define TF_CLI_H
+
+#include <stddef.h>
+
+/* Exit statuses (DESIGN.md principle 7). */
+enum { TF_EXIT_OK = 0, TF_EXIT_FAILURE = 1, TF_EXIT_USAGE = 2 };
+
+/* What run and validate take: one scenario file, --set overrides, a catalogue folder. */
+typedef struct tf_cli_scenario_args {
+  const char *file;
+  const char **sets; /* the PATH=VALUE texts, in command-line order */
+  size_t n_sets;
+  const char *catalog_dir; /* --catalog-dir, else $TOKENFAB_CATALOG_DIR, else the built-in one */
+} tf_cli_scenario_args;
+
+/* Parses argv (argv[0] is the subcommand's name) into *out; on a usage error prints it and
+ * returns TF_EXIT_USAGE. out->sets is allocated: free it. */
+int tf_cli_parse_scenario_args(int argc, char **argv, tf_cli_scenario_args *out);
+
+/* The catalogue folder to use when the command line names none. */
+const char *tf_cli_default_catalog_dir(void);
+
+/* The candidate nearest to word, or NULL if none is near enough to suggest. */
+const char *tf_cli_nearest(const char *word, const char *const *candidates, size_t n);
+
+int tf_cli_run(int argc, char **argv);
+int tf_cli_validate(int argc, char **argv);
+int tf_cli_catalog(int argc, char **argv);
+
+#endif

@@ -1,0 +1,154 @@
+/* The tokenfab command: run, validate, catalog, help; exit 0 ok, 1 failure running, 2 bad input. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef TF_VERSION
+#error "TF_VERSION is defined by the build"
+#endif
+
+typedef struct command {
+  const char *name;
+  const char *summary;
+  const char *help; /* full text for `tokenfab help NAME` */
+  int (*main)(int argc, char **argv);
+} command;
+
+static int cmd_help(int argc, char **argv);
+
+static const command commands[] = {
+    {"run", "simulate a scenario and print its results",
+     "usage: tokenfab run FILE [--set PATH=VALUE]... [--catalog-dir DIR]\n"
+     "\n"
+     "Simulates the scenario in FILE and prints its results on standard output; engine\n"
+     "statistics (events, events per second, wall time by phase) go to standard error.\n"
+     "The same scenario and seed always print the same results, byte for byte.\n"
+     "\n"
+     "options:\n"
+     "  --set PATH=VALUE   change one scenario value, written as in the file, units included:\n"
+     "                     --set queue.servers=40  --set 'site.power=2 MW'\n"
+     "                     --set hardware[0].count=8  --set seed=7   (repeatable)\n"
+     "  --catalog-dir DIR  read the built-in catalogues from DIR (default: $TOKENFAB_CATALOG_DIR,\n"
+     "                     else the catalogues tokenfab was built with)\n"
+     "\n"
+     "exit status: 0 done, 1 the simulation failed, 2 bad scenario or usage (every mistake is\n"
+     "reported as file:line:col: message, and nothing runs).\n",
+     tf_cli_run},
+    {"validate", "check a scenario and report every mistake",
+     "usage: tokenfab validate FILE [--set PATH=VALUE]... [--catalog-dir DIR]\n"
+     "\n"
+     "Reads FILE, its catalogues and overrides, and reports every problem as\n"
+     "file:line:col: message: unknown keys (with the nearest known key), wrong types, missing or\n"
+     "wrong units, values out of range, unknown catalogue names, missing files. Prints a one-line\n"
+     "summary of the scenario when it is valid.\n"
+     "\n"
+     "exit status: 0 valid, 2 mistakes found or bad usage.\n",
+     tf_cli_validate},
+    {"catalog", "list catalogue entries, or show one with its sources",
+     "usage: tokenfab catalog [gpus|systems|models] [NAME] [--catalog-dir DIR]\n"
+     "\n"
+     "Without arguments, lists every GPU, system and model in the built-in catalogues. With a\n"
+     "kind, lists that kind; with a name, prints every field of that entry with its unit and\n"
+     "the source of each number.\n"
+     "\n"
+     "exit status: 0 found, 2 unknown kind or name (the nearest names are suggested).\n",
+     tf_cli_catalog},
+    {"help", "show help for a command",
+     "usage: tokenfab help [COMMAND]\n", cmd_help},
+};
+enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
+
+static void usage(FILE *f) {
+  fprintf(f, "tokenfab %s: a discrete-event capacity simulator for AI factories\n\n", TF_VERSION);
+  fprintf(f, "usage: tokenfab COMMAND [ARGS]\n\ncommands:\n");
+  for (int i = 0; i < N_COMMANDS; i++)
+    fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "\noptions:\n  --help     show this help\n  --version  print the version\n");
+  fprintf(f, "\n`tokenfab help COMMAND` describes a command. Documentation: docs/ in the source.\n");
+}
+
+static const command *find_command(const char *name) {
+  for (int i = 0; i < N_COMMANDS; i++)
+    if (strcmp(commands[i].name, name) == 0)
+      return &commands[i];
+  return NULL;
+}
+
+/* Reports an unknown command, suggesting the nearest. */
+static int unknown_command(const char *name) {
+  const char *names[N_COMMANDS];
+  for (int i = 0; i < N_COMMANDS; i++)
+    names[i] = commands[i].name;
+  const char *near = tf_cli_nearest(name, names, N_COMMANDS);
+  if (near)
+    fprintf(stderr, "tokenfab: unknown command '%s'; did you mean '%s'?\n", name, near);
+  else
+    fprintf(stderr, "tokenfab: unknown command '%s'\n", name);
+  fprintf(stderr, "Run 'tokenfab --help' for the list of commands.\n");
+  return TF_EXIT_USAGE;
+}
+
+static int cmd_help(int argc, char **argv) {
+  if (argc <= 1) {
+    usage(stdout);
+    return TF_EXIT_OK;
+  }
+  if (argc > 2) {
+    fprintf(stderr, "tokenfab help: expected at most one command name\n");
+    return TF_EXIT_USAGE;
+  }
+  const command *c = find_command(argv[1]);
+  if (!c)
+    return unknown_command(argv[1]);
+  fputs(c->help, stdout);
+  return TF_EXIT_OK;
+}
+
+/* True if a subcommand's arguments ask for its help. */
+static bool wants_help(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--") == 0)
+      return false;
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+      return true;
+  }
+  return false;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return TF_EXIT_USAGE;
+  }
+  const char *name = argv[1];
+  if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+    usage(stdout);
+    return TF_EXIT_OK;
+  }
+  if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+    printf("tokenfab %s\n", TF_VERSION);
+    return TF_EXIT_OK;
+  }
+  if (name[0] == '-') {
+    fprintf(stderr, "tokenfab: unknown option '%s' (expected a command first)\n", name);
+    fprintf(stderr, "Run 'tokenfab --help' for the list of commands.\n");
+    return TF_EXIT_USAGE;
+  }
+  const command *c = find_command(name);
+  if (!c)
+    return unknown_command(name);
+  if (c->main != cmd_help && wants_help(argc - 1, argv + 1)) {
+    fputs(c->help, stdout);
+    return TF_EXIT_OK;
+  }
+  int rc = c->main(argc - 1, argv + 1);
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "tokenfab: cannot write output: %s\n", strerror(errno));
+    return TF_EXIT_FAILURE;
+  }
+  return rc;
+}
