@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 static _Thread_local char last_context[512];
+static _Thread_local size_t reason_at; /* where the reason starts, after "file:line: " */
 
 const char *tf_err_name(int code) {
   switch (code) {
@@ -36,8 +37,10 @@ const char *tf_err_message(int code) {
 
 int tf_fail_at(int code, const char *file, int line, const char *fmt, ...) {
   int n = snprintf(last_context, sizeof last_context, "%s:%d: ", file, line);
+  reason_at = 0;
   if (n < 0 || (size_t)n >= sizeof last_context)
     return code;
+  reason_at = (size_t)n;
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(last_context + n, sizeof last_context - (size_t)n, fmt, ap);
@@ -47,4 +50,9 @@ int tf_fail_at(int code, const char *file, int line, const char *fmt, ...) {
 
 const char *tf_err_context(void) { return last_context; }
 
-void tf_err_clear(void) { last_context[0] = '\0'; }
+const char *tf_err_reason(void) { return last_context + reason_at; }
+
+void tf_err_clear(void) {
+  last_context[0] = '\0';
+  reason_at = 0;
+}

@@ -43,6 +43,8 @@ int tf_fail_at(int code, const char *file, int line, const char *fmt, ...)
 
 /* The context recorded by the last tf_fail_at on this thread ("" if none). */
 const char *tf_err_context(void);
+/* The same without its "file:line: " prefix: the sentence to show a user. */
+const char *tf_err_reason(void);
 /* Forget the recorded context. */
 void tf_err_clear(void);
 

@@ -13,5 +13,6 @@ int main(void) {
   TF_CHECK_INT(rc, TF_ERANGE);
   TF_CHECK(strstr(tf_err_context(), "rate -3 below zero") != NULL);
   TF_CHECK(strstr(tf_err_context(), "test_error.c:") != NULL);
+  TF_CHECK_STR(tf_err_reason(), "rate -3 below zero");
   return tf_test_report("sim_error");
 }
