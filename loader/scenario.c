@@ -2,14 +2,17 @@
  * resolve names, cross-field checks, and fill tf_scenario. */
 #include "scenario.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
+#include "moe_routing.h"
 #include "override.h"
 #include "schema.h"
+#include "suggest.h"
 
 /* ---- the sections' raw values, as the schemas store them ---- */
 
@@ -20,7 +23,7 @@ typedef struct top_raw {
 } top_raw;
 
 enum { TOP_NAME, TOP_DESCRIPTION, TOP_SEED, TOP_DURATION, TOP_WARMUP, TOP_CATALOGS,
-       TOP_OVERRIDES, TOP_SITE, TOP_HARDWARE, TOP_MODEL, TOP_QUEUE, TOP_N };
+       TOP_OVERRIDES, TOP_SITE, TOP_HARDWARE, TOP_MODEL, TOP_QUEUE, TOP_SERVING, TOP_N };
 
 static const tf_schema_field top_fields[TOP_N] = {
     [TOP_NAME] = {.key = "name", .type = TF_SCHEMA_STRING, .required = true,
@@ -48,6 +51,8 @@ static const tf_schema_field top_fields[TOP_N] = {
                    .help = "a model from the catalogue"},
     [TOP_QUEUE] = {.key = "queue", .type = TF_SCHEMA_CUSTOM,
                    .help = "the engine's reference queueing model"},
+    [TOP_SERVING] = {.key = "serving", .type = TF_SCHEMA_CUSTOM,
+                     .help = "how one model replica is deployed"},
 };
 static const tf_schema top_schema = {"scenario", top_fields, TOP_N};
 
@@ -154,6 +159,141 @@ static const tf_schema_field service_fields[S_N] = {
     [S_MAX] = SERVICE_TIME(max, max, TF_SCHEMA_EXCLUSIVE),
 };
 static const tf_schema service_schema = {"queue.service", service_fields, S_N};
+
+/* `serving:`. Layout counts past this bound are typos, not deployments (4096-way parallelism on
+ * one axis is far beyond any published serving system); it also keeps tp * dp exact. */
+#define SERVING_LAYOUT_MAX 4096
+/* vLLM's default gpu_memory_utilization (vllm/engine/arg_utils.py, EngineArgs). */
+#define SERVING_MEMORY_UTILISATION_DEFAULT 0.9
+/* vLLM's default max_num_batched_tokens for its OpenAI server on GPUs with >= 70 GiB (H100,
+ * MI300X): the chunked-prefill token budget of one step (vllm/engine/arg_utils.py,
+ * EngineArgs.get_batch_defaults). */
+#define SERVING_MAX_BATCH_TOKENS_DEFAULT 8192
+/* Speculative decoders draft a few tokens per step (DeepSeek-V3's MTP module drafts one);
+ * 16 is beyond them and catches typos. */
+#define SERVING_DRAFT_TOKENS_MAX 16
+
+typedef struct serving_raw {
+  char *system;
+  int64_t tp, dp, ep, pp; /* in tf_scenario_layout_key order */
+  int overlap;            /* index in bool_names: 0 false, 1 true */
+  double memory_utilisation;
+  int64_t max_batch_tokens;
+  bool has_tp, has_dp, has_ep, has_pp, has_overlap;
+} serving_raw;
+
+static const char *const bool_names[] = {"false", "true", NULL};
+
+/* SV_TP .. SV_PP follow tf_scenario_layout_key, so where[SV_TP + k] is layout key k's value. */
+enum { SV_SYSTEM, SV_TP, SV_DP, SV_EP, SV_PP, SV_OVERLAP, SV_PRECISION, SV_SPECULATION,
+       SV_ROUTING, SV_MEMORY, SV_MAX_BATCH, SV_N };
+static_assert(SV_DP - SV_TP == TF_SCENARIO_DP && SV_EP - SV_TP == TF_SCENARIO_EP &&
+                  SV_PP - SV_TP == TF_SCENARIO_PP && SV_PP - SV_TP + 1 == TF_SCENARIO_LAYOUT_KEYS_,
+              "serving's layout keys follow tf_scenario_layout_key");
+#define LAYOUT_COUNT(K, HELP)                                                                  \
+  {.key = #K, .type = TF_SCHEMA_COUNT, .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 1,               \
+   .hi_bound = TF_SCHEMA_INCLUSIVE, .hi = SERVING_LAYOUT_MAX, .offset = offsetof(serving_raw, K), \
+   .present = TF_SCHEMA_FLAG(serving_raw, has_##K), .help = HELP}
+static const tf_schema_field serving_fields[SV_N] = {
+    [SV_SYSTEM] = {.key = "system", .type = TF_SCHEMA_STRING,
+                   .offset = offsetof(serving_raw, system),
+                   .help = "the system a replica runs on, one of hardware's"},
+    [SV_TP] = LAYOUT_COUNT(tp, "tensor-parallel GPUs per attention group"),
+    [SV_DP] = LAYOUT_COUNT(dp, "attention data-parallel groups"),
+    [SV_EP] = LAYOUT_COUNT(ep, "expert-parallel ranks, dividing tp * dp"),
+    [SV_PP] = LAYOUT_COUNT(pp, "pipeline stages"),
+    [SV_OVERLAP] = {.key = "overlap", .type = TF_SCHEMA_ENUM,
+                    .offset = offsetof(serving_raw, overlap),
+                    .present = TF_SCHEMA_FLAG(serving_raw, has_overlap), .names = bool_names,
+                    .help = "two micro-batches hide communication"},
+    [SV_PRECISION] = {.key = "precision", .type = TF_SCHEMA_CUSTOM,
+                      .help = "number formats of weights, experts, activations, KV cache"},
+    [SV_SPECULATION] = {.key = "speculation", .type = TF_SCHEMA_CUSTOM,
+                        .help = "multi-token prediction / speculative decoding"},
+    [SV_ROUTING] = {.key = "routing", .type = TF_SCHEMA_CUSTOM,
+                    .help = "expert routing statistics"},
+    [SV_MEMORY] = {.key = "memory_utilisation", .type = TF_SCHEMA_QUANTITY,
+                   .unit = TF_UNIT_RATIO, .lo_bound = TF_SCHEMA_EXCLUSIVE, .lo = 0,
+                   .hi_bound = TF_SCHEMA_INCLUSIVE, .hi = 1,
+                   .offset = offsetof(serving_raw, memory_utilisation),
+                   .help = "share of HBM the server may use"},
+    [SV_MAX_BATCH] = {.key = "max_batch_tokens", .type = TF_SCHEMA_COUNT,
+                      .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 1,
+                      .offset = offsetof(serving_raw, max_batch_tokens),
+                      .help = "most tokens one step processes per replica"},
+};
+static const tf_schema serving_schema = {"serving", serving_fields, SV_N};
+
+/* Precision words, mapped to perf.h's tf_precision by precision_of (the loader does not link the
+ * models library, whose tf_precision_parse does the same). */
+enum { PREC_BF16, PREC_FP8, PREC_FP4, PREC_N };
+static const char *const precision_names[] = {"bf16", "fp8", "fp4", NULL};
+static const tf_precision precision_of[PREC_N] = {
+    [PREC_BF16] = TF_PREC_BF16, [PREC_FP8] = TF_PREC_FP8, [PREC_FP4] = TF_PREC_FP4};
+static_assert(PREC_BF16 == (int)TF_PREC_BF16 && PREC_FP8 == (int)TF_PREC_FP8 &&
+                  PREC_FP4 == (int)TF_PREC_FP4 && PREC_N == (int)TF_PREC_COUNT_,
+              "the precision words follow tf_precision: a new one needs a word here");
+
+typedef struct precision_raw {
+  int weights, experts, activations, kv_cache; /* PREC_* */
+  bool has_experts;
+} precision_raw;
+
+#define PRECISION(K, FLAG, HELP)                                                               \
+  {.key = #K, .type = TF_SCHEMA_ENUM, .offset = offsetof(precision_raw, K), .present = FLAG,   \
+   .names = precision_names, .help = HELP}
+static const tf_schema_field precision_fields[] = {
+    PRECISION(weights, 0, "attention, dense FFN, shared experts, embeddings"),
+    PRECISION(experts, TF_SCHEMA_FLAG(precision_raw, has_experts), "routed experts' weights"),
+    PRECISION(activations, 0, "GEMM inputs and the expert-parallel dispatch payload"),
+    PRECISION(kv_cache, 0, "the KV cache"),
+};
+static const tf_schema precision_schema = {"serving.precision", precision_fields, 4};
+
+typedef struct speculation_raw {
+  int64_t draft_tokens;
+  double acceptance;
+  bool has_draft_tokens, has_acceptance;
+} speculation_raw;
+
+enum { SP_DRAFT_TOKENS, SP_ACCEPTANCE, SP_N };
+static const tf_schema_field speculation_fields[SP_N] = {
+    [SP_DRAFT_TOKENS] = {.key = "draft_tokens", .type = TF_SCHEMA_COUNT,
+                         .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 0,
+                         .hi_bound = TF_SCHEMA_INCLUSIVE, .hi = SERVING_DRAFT_TOKENS_MAX,
+                         .offset = offsetof(speculation_raw, draft_tokens),
+                         .present = TF_SCHEMA_FLAG(speculation_raw, has_draft_tokens),
+                         .help = "tokens drafted per sequence per decode step, 0 for none"},
+    [SP_ACCEPTANCE] = {.key = "acceptance", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATIO,
+                       .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 0,
+                       .hi_bound = TF_SCHEMA_INCLUSIVE, .hi = 1,
+                       .offset = offsetof(speculation_raw, acceptance),
+                       .present = TF_SCHEMA_FLAG(speculation_raw, has_acceptance),
+                       .help = "chance a draft is accepted given the previous one was"},
+};
+static const tf_schema speculation_schema = {"serving.speculation", speculation_fields, SP_N};
+
+typedef struct routing_raw {
+  double skew;
+  int64_t redundant_experts;
+} routing_raw;
+
+enum { RT_IMBALANCE, RT_SKEW, RT_REDUNDANT, RT_N };
+static const tf_schema_field routing_fields[RT_N] = {
+    [RT_IMBALANCE] = {.key = "imbalance", .type = TF_SCHEMA_CUSTOM,
+                      .help = "\"auto\" or the busiest EP rank's load over the mean, >= 1"},
+    /* Up to the largest exponent the routing model is tested for against Monte Carlo
+     * (moe_routing.h); at 1.5 a handful of experts already take most tokens. */
+    [RT_SKEW] = {.key = "skew", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATIO,
+                 .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 0, .hi_bound = TF_SCHEMA_INCLUSIVE,
+                 .hi = TF_MOE_SKEW_MAX, .offset = offsetof(routing_raw, skew),
+                 .help = "Zipf exponent of expert popularity, 0 for uniform routing"},
+    [RT_REDUNDANT] = {.key = "redundant_experts", .type = TF_SCHEMA_COUNT,
+                      .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 0,
+                      .offset = offsetof(routing_raw, redundant_experts),
+                      .help = "extra replicas of popular experts per MoE layer"},
+};
+static const tf_schema routing_schema = {"serving.routing", routing_fields, RT_N};
 
 /* ---- helpers ---- */
 
@@ -275,6 +415,220 @@ static void load_site(const tf_ytree_node *node, tf_scenario *out, tf_diags *d) 
   out->site.electricity_usd_per_j = s.has_price ? s.price : 0;
 }
 
+/* ---- serving ---- */
+
+/* The key node named key in mapping m, or NULL. */
+static const tf_ytree_node *key_named(const tf_ytree_node *m, const char *key) {
+  for (size_t i = 0; m->kind == TF_YTREE_MAPPING && i < m->n; i++)
+    if (strcmp(m->keys[i]->text, key) == 0)
+      return m->keys[i];
+  return NULL;
+}
+
+/* The scenario's lasting copy of a tree node's file name, for origins: the trees are freed after
+ * loading. A scenario's nodes come from its file (path) or from --set (a static string). */
+static const char *lasting_file(const tf_scenario *out, const char *file) {
+  if (strcmp(file, TF_OVERRIDE_FILE) == 0)
+    return TF_OVERRIDE_FILE;
+  assert(strcmp(file, out->path) == 0);
+  return out->path;
+}
+
+static tf_catalog_origin origin_of(const tf_scenario *out, const tf_ytree_node *n) {
+  return (tf_catalog_origin){lasting_file(out, n->file), n->line, n->col};
+}
+
+/* The column of a scalar's first byte, where the schema walker reports bad values. */
+static int value_col(const tf_ytree_node *v) {
+  return v->text_col > 0 ? v->text_col : v->col;
+}
+
+/* The defaults every scenario gets, with or without a `serving:` section. */
+static void serving_defaults(tf_scenario *out) {
+  out->serving.hardware_index = 0;
+  out->serving.layout = (tf_perf_layout){.tp = 1, .dp = 1, .ep = 1, .pp = 1, .overlap = false};
+  out->serving.precision = (tf_perf_precisions){.weights = TF_PREC_BF16,
+                                                .experts = TF_PREC_BF16,
+                                                .activations = TF_PREC_BF16,
+                                                .kv_cache = TF_PREC_BF16};
+  out->serving.speculation = (tf_perf_speculation){.draft_tokens = 0, .acceptance = 0};
+  out->serving.routing = (tf_perf_routing){.imbalance = 0, .skew = 0, .redundant_experts = 0};
+  out->serving.memory_utilisation = SERVING_MEMORY_UTILISATION_DEFAULT;
+  out->serving.max_batch_tokens = SERVING_MAX_BATCH_TOKENS_DEFAULT;
+}
+
+static void load_precision(const tf_ytree_node *node, tf_perf_precisions *out, tf_diags *d) {
+  precision_raw p = {.weights = PREC_BF16, .experts = PREC_BF16, .activations = PREC_BF16,
+                     .kv_cache = PREC_BF16};
+  tf_schema_apply(&precision_schema, node, "serving.precision", &p, NULL, d);
+  if (!p.has_experts)
+    p.experts = p.weights;
+  *out = (tf_perf_precisions){.weights = precision_of[p.weights],
+                              .experts = precision_of[p.experts],
+                              .activations = precision_of[p.activations],
+                              .kv_cache = precision_of[p.kv_cache]};
+}
+
+/* acceptance is needed exactly when draft_tokens >= 1, as a queue kind's keys are. */
+static void load_speculation(const tf_ytree_node *node, tf_perf_speculation *out, tf_diags *d) {
+  speculation_raw sp = {0};
+  const tf_ytree_node *where[SP_N];
+  tf_schema_apply(&speculation_schema, node, "serving.speculation", &sp, where, d);
+  if (where[SP_DRAFT_TOKENS] && !sp.has_draft_tokens)
+    return; /* draft_tokens is wrong (reported): whether acceptance belongs is unknown */
+  const tf_ytree_node *acceptance = where[SP_ACCEPTANCE];
+  if (sp.draft_tokens > 0 && !acceptance)
+    tf_diags_error(d, node->file, node->line, node->col,
+                   "missing key \"acceptance\" in serving.speculation: draft_tokens %lld needs it",
+                   (long long)sp.draft_tokens);
+  else if (sp.draft_tokens == 0 && acceptance)
+    tf_diags_error(d, acceptance->file, acceptance->line, acceptance->col,
+                   "serving.speculation.acceptance: not used when draft_tokens is 0 (only "
+                   "draft_tokens >= 1 uses it)");
+  out->draft_tokens = sp.draft_tokens;
+  out->acceptance = sp.draft_tokens > 0 ? sp.acceptance : 0;
+}
+
+/* imbalance: "auto" (stored as 0) or a ratio >= 1. */
+static void load_imbalance(const tf_ytree_node *v, double *out, tf_diags *d) {
+  static const char path[] = "serving.routing.imbalance";
+  static const char want[] = "\"auto\" or a number >= 1 such as \"1.3\"";
+  if (v->kind != TF_YTREE_SCALAR) {
+    tf_diags_error(d, v->file, v->line, v->col, "%s: expected %s, got %s", path, want,
+                   tf_ytree_kind_noun(v));
+    return;
+  }
+  if (tf_ytree_is_null(v)) {
+    tf_diags_error(d, v->file, v->line, v->col, "%s: missing value: expected %s", path, want);
+    return;
+  }
+  if (strcmp(v->text, "auto") == 0) {
+    *out = 0;
+    return;
+  }
+  double x;
+  if (tf_unit_parse(v->text, TF_UNIT_RATIO, &x, NULL) == 0) {
+    if (x >= 1) {
+      *out = x;
+      return;
+    }
+    char got[64];
+    tf_unit_format(x, TF_UNIT_RATIO, got, sizeof got);
+    tf_diags_error(d, v->file, v->line, value_col(v),
+                   "%s: must be >= 1 (the busiest EP rank's load over the mean) or \"auto\", "
+                   "got %s", path, got);
+    return;
+  }
+  static const char *const words[] = {"auto"};
+  if (tf_suggest_nearest(v->text, words, 1))
+    tf_diags_error(d, v->file, v->line, v->col,
+                   "%s: unknown value \"%s\"; did you mean \"auto\"? (expected %s)", path, v->text,
+                   want);
+  else
+    tf_diags_error(d, v->file, v->line, v->col, "%s: expected %s, got \"%s\"", path, want,
+                   v->text);
+}
+
+static void load_routing(const tf_ytree_node *node, tf_perf_routing *out, tf_diags *d) {
+  routing_raw r = {0};
+  const tf_ytree_node *where[RT_N];
+  tf_schema_apply(&routing_schema, node, "serving.routing", &r, where, d);
+  out->skew = r.skew;
+  out->redundant_experts = r.redundant_experts;
+  if (where[RT_IMBALANCE])
+    load_imbalance(where[RT_IMBALANCE], &out->imbalance, d);
+}
+
+/* Points serving at the hardware item whose system is named system (the first such), or reports
+ * at `at` that no item names it, suggesting the nearest. O(n^2) in hardware items to list each
+ * system once: a scenario lists a handful. 0 or TF_ENOMEM. */
+static int resolve_serving_system(tf_scenario *out, const char *system, const tf_ytree_node *at,
+                                  tf_diags *d) {
+  for (size_t i = 0; i < out->n_hardware; i++)
+    if (out->hardware[i].system && strcmp(out->hardware[i].system, system) == 0) {
+      out->serving.hardware_index = i;
+      return 0;
+    }
+  const char **names = calloc(out->n_hardware, sizeof *names);
+  if (!names)
+    return TF_FAIL(TF_ENOMEM, "serving.system");
+  size_t n = 0, used = 0;
+  char list[512] = "none";
+  for (size_t i = 0; i < out->n_hardware; i++) {
+    const char *name = out->hardware[i].system;
+    bool seen = name == NULL;
+    for (size_t j = 0; j < n && !seen; j++)
+      seen = strcmp(names[j], name) == 0;
+    if (seen)
+      continue;
+    names[n] = name;
+    if (used < sizeof list) {
+      int k = snprintf(list + used, sizeof list - used, "%s%s", n ? ", " : "", name);
+      used = k < 0 ? sizeof list : used + (size_t)k;
+    }
+    n++;
+  }
+  const char *near = tf_suggest_nearest(system, names, n);
+  if (near)
+    tf_diags_error(d, at->file, at->line, value_col(at),
+                   "serving.system: expected a system listed in hardware, got \"%s\"; did you "
+                   "mean \"%s\"? (hardware: %s)", system, near, list);
+  else
+    tf_diags_error(d, at->file, at->line, value_col(at),
+                   "serving.system: expected a system listed in hardware, got \"%s\" "
+                   "(hardware: %s)", system, list);
+  free(names);
+  return 0;
+}
+
+/* Validates `serving:` (key: the `serving` key node; node: its value) into out->serving, whose
+ * defaults are already set. Needs out->hardware. hardware_reported: `hardware:` was malformed and
+ * said so, so its emptiness is not news. 0 or TF_ENOMEM. */
+static int load_serving(const tf_ytree_node *key, const tf_ytree_node *node,
+                        bool hardware_reported, tf_scenario *out, tf_diags *d) {
+  serving_raw raw = {.tp = 1, .dp = 1, .ep = 1, .pp = 1,
+                     .memory_utilisation = SERVING_MEMORY_UTILISATION_DEFAULT,
+                     .max_batch_tokens = SERVING_MAX_BATCH_TOKENS_DEFAULT};
+  const tf_ytree_node *where[SV_N];
+  tf_schema_apply(&serving_schema, node, "serving", &raw, where, d);
+  out->serving.present = true;
+  out->serving.origin = origin_of(out, key);
+  for (size_t k = 0; k < TF_SCENARIO_LAYOUT_KEYS_; k++)
+    if (where[SV_TP + k])
+      out->serving.layout_origin[k] = origin_of(out, where[SV_TP + k]);
+  out->serving.layout = (tf_perf_layout){.tp = raw.tp, .dp = raw.dp, .ep = raw.ep, .pp = raw.pp,
+                                         .overlap = raw.overlap == 1};
+  /* A wrong tp, dp or ep was reported and left at its default: dividing would mislead. */
+  bool counts_ok = (!where[SV_TP] || raw.has_tp) && (!where[SV_DP] || raw.has_dp) &&
+                   (!where[SV_EP] || raw.has_ep);
+  if (counts_ok && (raw.tp * raw.dp) % raw.ep != 0) {
+    const tf_ytree_node *v = where[SV_EP]; /* given: the default ep = 1 divides anything */
+    assert(v);
+    tf_diags_error(d, v->file, v->line, value_col(v),
+                   "serving.ep: must divide tp * dp = %lld, got %lld",
+                   (long long)(raw.tp * raw.dp), (long long)raw.ep);
+  }
+  if (where[SV_PRECISION])
+    load_precision(where[SV_PRECISION], &out->serving.precision, d);
+  if (where[SV_SPECULATION])
+    load_speculation(where[SV_SPECULATION], &out->serving.speculation, d);
+  if (where[SV_ROUTING])
+    load_routing(where[SV_ROUTING], &out->serving.routing, d);
+  out->serving.memory_utilisation = raw.memory_utilisation;
+  out->serving.max_batch_tokens = raw.max_batch_tokens;
+  int rc = 0;
+  if (out->n_hardware == 0) {
+    if (!hardware_reported)
+      tf_diags_error(d, key->file, key->line, key->col,
+                     "serving: expected a hardware section listing at least one system for the "
+                     "replica to run on");
+  } else if (raw.system) {
+    rc = resolve_serving_system(out, raw.system, where[SV_SYSTEM], d);
+  }
+  tf_schema_free(&serving_schema, &raw);
+  return rc;
+}
+
 /* Validates `hardware:` into out->hardware; system_at[i] receives item i's system value node
  * (for name errors once the catalogue is read). */
 static int load_hardware(const tf_ytree_node *node, tf_scenario *out,
@@ -368,6 +722,7 @@ static int load_tree(const char *path, const tf_ytree_node *root, const char *ca
   top_raw top = {0};
   const tf_ytree_node *where[TOP_N];
   tf_schema_apply(&top_schema, root, "", &top, where, d);
+  serving_defaults(out);
   out->name = top.name;
   out->description = top.description;
   out->model.name = top.model;
@@ -389,8 +744,16 @@ static int load_tree(const char *path, const tf_ytree_node *root, const char *ca
     load_queue(where[TOP_QUEUE], out, d);
   const tf_ytree_node **system_at = NULL;
   int rc = 0;
-  if (where[TOP_HARDWARE])
-    rc = load_hardware(where[TOP_HARDWARE], out, &system_at, d);
+  const tf_ytree_node *hardware = where[TOP_HARDWARE];
+  if (hardware)
+    rc = load_hardware(hardware, out, &system_at, d);
+  if (rc == 0 && where[TOP_SERVING]) {
+    const tf_ytree_node *key = key_named(root, "serving"); /* there: where[] came from root */
+    assert(key);
+    bool hardware_reported = hardware && !tf_ytree_is_null(hardware) &&
+                             hardware->kind != TF_YTREE_SEQUENCE;
+    rc = load_serving(key, where[TOP_SERVING], hardware_reported, out, d);
+  }
   if (rc == 0)
     rc = load_catalog(path, catalog_dir, where, out, d);
   if (rc == 0)

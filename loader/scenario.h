@@ -10,6 +10,16 @@
 #include "catalog.h"
 #include "diag.h"
 #include "dist.h"
+#include "perf.h"
+
+/* The layout counts of `serving:`, in the order of serving.layout_origin[]. */
+typedef enum tf_scenario_layout_key {
+  TF_SCENARIO_TP,
+  TF_SCENARIO_DP,
+  TF_SCENARIO_EP,
+  TF_SCENARIO_PP,
+  TF_SCENARIO_LAYOUT_KEYS_
+} tf_scenario_layout_key;
 
 /* One `hardware:` item. entry points into the scenario's catalogue. */
 typedef struct tf_scenario_hardware {
@@ -20,7 +30,8 @@ typedef struct tf_scenario_hardware {
 
 /* A loaded scenario. The caller owns the struct (it may live on the stack); every field is filled
  * by tf_scenario_load and read-only afterwards; tf_scenario_destroy frees what it points to.
- * Absent optional sections have present == false and zero fields. */
+ * Absent optional sections have present == false and zero fields, except `serving`, whose fields
+ * hold the defaults either way. */
 typedef struct tf_scenario {
   char *path;      /* as given to tf_scenario_load */
   char *text;      /* the file's bytes as read (before --set), NUL-terminated, for hashing */
@@ -50,6 +61,27 @@ typedef struct tf_scenario {
     tf_dist interarrival; /* poisson: exponential with mean 1/rate; gamma: mean 1/rate, cv */
     tf_dist service;
   } queue;
+  /* How one model replica is deployed, for the step-time model (perf.h). Invariants after a
+   * successful load: layout counts in [1, 4096] and ep divides tp * dp; precision.experts is
+   * precision.weights unless given; speculation.acceptance in [0, 1] (0 when draft_tokens is 0);
+   * routing.imbalance 0 (auto) or >= 1, skew in [0, TF_MOE_SKEW_MAX]; memory_utilisation in (0, 1];
+   * max_batch_tokens >= 1. Origins' file strings point at path or at the static "--set", so they
+   * live as long as the scenario; line 0 means not written (defaulted). */
+  struct {
+    bool present;          /* false: absent section; the fields then hold the defaults anyway */
+    size_t hardware_index; /* index into hardware[] of the system the replica runs on; default 0,
+                              the first item (no item at all when n_hardware is 0, which only an
+                              absent section allows) */
+    tf_perf_layout layout;           /* default tp = dp = ep = pp = 1, no overlap */
+    tf_perf_precisions precision;    /* default bf16 throughout */
+    tf_perf_speculation speculation; /* default off: draft_tokens 0, acceptance 0 */
+    tf_perf_routing routing;         /* imbalance 0 = auto; default skew 0, no redundant experts */
+    double memory_utilisation;       /* default 0.9 (vLLM's gpu_memory_utilization default) */
+    int64_t max_batch_tokens;        /* default 8192 (vLLM's per-step token budget on H100) */
+    tf_catalog_origin origin;        /* where `serving:` was written (line 0: absent) */
+    /* where tp, dp, ep, pp were written, indexed by tf_scenario_layout_key (line 0: defaulted) */
+    tf_catalog_origin layout_origin[TF_SCENARIO_LAYOUT_KEYS_];
+  } serving;
   tf_catalog *catalog; /* built-in + `catalogs:` files + `overrides:`; owned */
 } tf_scenario;
 

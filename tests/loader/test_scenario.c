@@ -1,5 +1,7 @@
 /* Scenario loading: SI values of a valid file, the golden list of diagnostics for a file full of
- * mistakes, --set overrides and their errors, catalogue includes and overrides, YAML errors. */
+ * mistakes, --set overrides and their errors, catalogue includes and overrides, YAML errors; the
+ * serving section's values, defaults, mistakes and overrides. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,14 +108,14 @@ static char *read_all(const char *path) {
   return buf;
 }
 
-/* The golden test: every mistake in golden-bad.yaml, in order, exactly. To accept a change, run
- * with TF_UPDATE_GOLDEN=1 and review the diff of tests/loader/golden-bad.expected. */
-static void golden(void) {
+/* A golden test: every mistake in fixture, in order, exactly as expected_path (relative to the
+ * fixtures folder) holds them. To accept a change, run with TF_UPDATE_GOLDEN=1 and review the diff
+ * of the .expected files in tests/loader. */
+static void golden_file(const char *fixture, const char *expected_path) {
   tf_scenario s;
   char *text;
-  TF_CHECK_INT(load("golden-bad.yaml", NULL, 0, &s, &text), TF_EPARSE);
+  TF_CHECK_INT(load(fixture, NULL, 0, &s, &text), TF_EPARSE);
   TF_CHECK(s.name == NULL && s.catalog == NULL && s.hardware == NULL);
-  const char *expected_path = "../golden-bad.expected";
   if (getenv("TF_UPDATE_GOLDEN")) {
     FILE *f = fopen(expected_path, "wb");
     TF_CHECK(f != NULL);
@@ -125,11 +127,18 @@ static void golden(void) {
   char *expected = read_all(expected_path);
   TF_CHECK(expected != NULL);
   if (expected && strcmp(text, expected) != 0) {
-    fprintf(stderr, "golden mismatch.\n--- expected\n%s--- got\n%s", expected, text);
+    fprintf(stderr, "golden mismatch for %s.\n--- expected\n%s--- got\n%s", fixture, expected,
+            text);
     TF_CHECK(0);
   }
   free(expected);
   free(text);
+}
+
+/* Every kind of mistake outside serving (golden-bad.yaml) and inside it (serving-bad.yaml). */
+static void golden(void) {
+  golden_file("golden-bad.yaml", "../golden-bad.expected");
+  golden_file("serving-bad.yaml", "../serving-bad.expected");
 }
 
 static void errors_elsewhere(void) {
@@ -278,6 +287,265 @@ static void sets(void) {
   }
 }
 
+/* True if o is file:line:col. */
+static bool origin_is(tf_catalog_origin o, const char *file, int line, int col) {
+  return o.file && strcmp(o.file, file) == 0 && o.line == line && o.col == col;
+}
+
+/* serving.yaml: every key given, every value other than its default. */
+static void serving_valid(void) {
+  tf_scenario s;
+  char *text;
+  int rc = load("serving.yaml", NULL, 0, &s, &text);
+  TF_CHECK_INT(rc, 0);
+  TF_CHECK_STR(text, "");
+  free(text);
+  if (rc)
+    return;
+  TF_CHECK(s.serving.present);
+  TF_CHECK_INT(s.serving.hardware_index, 1);
+  TF_CHECK_STR(s.hardware[s.serving.hardware_index].system, "mi300x-8");
+  TF_CHECK_INT(s.serving.layout.tp, 4);
+  TF_CHECK_INT(s.serving.layout.dp, 2);
+  TF_CHECK_INT(s.serving.layout.ep, 8);
+  TF_CHECK_INT(s.serving.layout.pp, 2);
+  TF_CHECK(s.serving.layout.overlap);
+  TF_CHECK_INT(s.serving.precision.weights, TF_PREC_FP8);
+  TF_CHECK_INT(s.serving.precision.experts, TF_PREC_FP4);
+  TF_CHECK_INT(s.serving.precision.activations, TF_PREC_FP8);
+  TF_CHECK_INT(s.serving.precision.kv_cache, TF_PREC_FP8);
+  TF_CHECK_INT(s.serving.speculation.draft_tokens, 1);
+  TF_CHECK(s.serving.speculation.acceptance == 0.8);
+  TF_CHECK(s.serving.routing.imbalance == 1.25);
+  TF_CHECK(s.serving.routing.skew == 0.5);
+  TF_CHECK_INT(s.serving.routing.redundant_experts, 32);
+  TF_CHECK(s.serving.memory_utilisation == 0.85);
+  TF_CHECK_INT(s.serving.max_batch_tokens, 16384);
+  /* Origins point into the scenario's own path string, which outlives the YAML tree. */
+  TF_CHECK(origin_is(s.serving.origin, "serving.yaml", 10, 1));
+  TF_CHECK(s.serving.origin.file == s.path);
+  TF_CHECK(origin_is(s.serving.layout_origin[TF_SCENARIO_TP], "serving.yaml", 12, 7));
+  TF_CHECK(origin_is(s.serving.layout_origin[TF_SCENARIO_DP], "serving.yaml", 13, 7));
+  TF_CHECK(origin_is(s.serving.layout_origin[TF_SCENARIO_EP], "serving.yaml", 14, 7));
+  TF_CHECK(origin_is(s.serving.layout_origin[TF_SCENARIO_PP], "serving.yaml", 15, 7));
+  tf_scenario_destroy(&s);
+}
+
+static void check_serving_defaults(const tf_scenario *s) {
+  TF_CHECK_INT(s->serving.hardware_index, 0);
+  TF_CHECK_INT(s->serving.layout.tp, 1);
+  TF_CHECK_INT(s->serving.layout.dp, 1);
+  TF_CHECK_INT(s->serving.layout.ep, 1);
+  TF_CHECK_INT(s->serving.layout.pp, 1);
+  TF_CHECK(!s->serving.layout.overlap);
+  TF_CHECK_INT(s->serving.precision.weights, TF_PREC_BF16);
+  TF_CHECK_INT(s->serving.precision.experts, TF_PREC_BF16);
+  TF_CHECK_INT(s->serving.precision.activations, TF_PREC_BF16);
+  TF_CHECK_INT(s->serving.precision.kv_cache, TF_PREC_BF16);
+  TF_CHECK_INT(s->serving.speculation.draft_tokens, 0);
+  TF_CHECK(s->serving.speculation.acceptance == 0);
+  TF_CHECK(s->serving.routing.imbalance == 0); /* auto */
+  TF_CHECK(s->serving.routing.skew == 0);
+  TF_CHECK_INT(s->serving.routing.redundant_experts, 0);
+  TF_CHECK(s->serving.memory_utilisation == 0.9);
+  TF_CHECK_INT(s->serving.max_batch_tokens, 8192);
+  for (int k = 0; k < TF_SCENARIO_LAYOUT_KEYS_; k++)
+    TF_CHECK(s->serving.layout_origin[k].line == 0 && s->serving.layout_origin[k].file == NULL);
+}
+
+/* Defaults: without the section (with and without hardware), and with an empty one. */
+static void serving_defaults(void) {
+  static const char *const files[] = {"minimal.yaml", "valid.yaml"};
+  for (size_t i = 0; i < 2; i++) {
+    tf_scenario s;
+    char *text;
+    int rc = load(files[i], NULL, 0, &s, &text);
+    TF_CHECK_INT(rc, 0);
+    TF_CHECK_STR(text, "");
+    free(text);
+    if (rc)
+      continue;
+    TF_CHECK(!s.serving.present);
+    TF_CHECK(s.serving.origin.line == 0 && s.serving.origin.file == NULL);
+    check_serving_defaults(&s);
+    tf_scenario_destroy(&s);
+  }
+  /* `serving:` with no value is an empty section: present, all defaults. */
+  static const char *const empty[] = {"serving="};
+  tf_scenario s;
+  char *text;
+  int rc = load("valid.yaml", empty, 1, &s, &text);
+  TF_CHECK_INT(rc, 0);
+  TF_CHECK_STR(text, "");
+  free(text);
+  if (rc == 0) {
+    TF_CHECK(s.serving.present);
+    TF_CHECK(origin_is(s.serving.origin, "--set", 1, 1));
+    check_serving_defaults(&s);
+    tf_scenario_destroy(&s);
+  }
+}
+
+/* --set creates the section and its sub-mappings, and replaces values the file gave. */
+static void serving_sets(void) {
+  tf_scenario s;
+  char *text;
+  static const char *const create[] = {"serving.tp=4", "serving.precision.experts=fp4",
+                                       "serving.routing.imbalance=auto"};
+  int rc = load("valid.yaml", create, 3, &s, &text);
+  TF_CHECK_INT(rc, 0);
+  TF_CHECK_STR(text, "");
+  free(text);
+  if (rc == 0) {
+    TF_CHECK(s.serving.present);
+    TF_CHECK(origin_is(s.serving.origin, "--set", 1, 1));
+    TF_CHECK(origin_is(s.serving.layout_origin[TF_SCENARIO_TP], "--set", 1, 12));
+    TF_CHECK(s.serving.layout_origin[TF_SCENARIO_DP].line == 0);
+    TF_CHECK_INT(s.serving.layout.tp, 4);
+    TF_CHECK_INT(s.serving.layout.dp, 1);
+    TF_CHECK_INT(s.serving.precision.experts, TF_PREC_FP4);
+    TF_CHECK_INT(s.serving.precision.weights, TF_PREC_BF16);
+    TF_CHECK(s.serving.routing.imbalance == 0);
+    TF_CHECK_INT(s.serving.hardware_index, 0); /* the first hardware item */
+    tf_scenario_destroy(&s);
+  }
+
+  static const char *const change[] = {
+      "serving.tp=8",
+      "serving.ep=16",
+      "serving.system=hgx-h100",
+      "serving.precision={weights: fp4, kv_cache: fp8}", /* experts follow weights */
+      "serving.speculation={draft_tokens: 0}",           /* off: acceptance must go too */
+      "serving.routing.imbalance=auto",
+      "serving.overlap=false",
+  };
+  rc = load("serving.yaml", change, sizeof change / sizeof *change, &s, &text);
+  TF_CHECK_INT(rc, 0);
+  TF_CHECK_STR(text, "");
+  free(text);
+  if (rc == 0) {
+    TF_CHECK(origin_is(s.serving.origin, "serving.yaml", 10, 1));
+    TF_CHECK(origin_is(s.serving.layout_origin[TF_SCENARIO_TP], "--set", 1, 12));
+    TF_CHECK(origin_is(s.serving.layout_origin[TF_SCENARIO_DP], "serving.yaml", 13, 7));
+    TF_CHECK_INT(s.serving.layout.tp, 8);
+    TF_CHECK_INT(s.serving.layout.ep, 16);
+    TF_CHECK_INT(s.serving.hardware_index, 0);
+    TF_CHECK_INT(s.serving.precision.weights, TF_PREC_FP4);
+    TF_CHECK_INT(s.serving.precision.experts, TF_PREC_FP4);
+    TF_CHECK_INT(s.serving.precision.activations, TF_PREC_BF16);
+    TF_CHECK_INT(s.serving.precision.kv_cache, TF_PREC_FP8);
+    TF_CHECK_INT(s.serving.speculation.draft_tokens, 0);
+    TF_CHECK(s.serving.speculation.acceptance == 0);
+    TF_CHECK(s.serving.routing.imbalance == 0);
+    TF_CHECK(!s.serving.layout.overlap);
+    tf_scenario_destroy(&s);
+  }
+
+  /* One mistake each, the whole output exact. */
+  static const struct {
+    const char *file, *arg, *want;
+  } bad[] = {
+      {"minimal.yaml", "serving.tp=4",
+       "--set:1:1: error: serving: expected a hardware section listing at least one system for "
+       "the replica to run on\n"},
+      {"minimal.yaml", "serving.system=hgx-h100", /* no hardware: the system is not the news */
+       "--set:1:1: error: serving: expected a hardware section listing at least one system for "
+       "the replica to run on\n"},
+      {"serving.yaml", "serving=8", "--set:1:9: error: serving: expected a mapping, got a value\n"},
+      {"serving.yaml", "serving.tpp=2",
+       "--set:1:9: error: unknown key \"tpp\" in serving; did you mean \"tp\"?\n"},
+      {"serving.yaml", "serving.tp=5000", /* ep = 8 is then not checked against tp * dp */
+       "--set:1:12: error: serving.tp: must be <= 4096, got 5000\n"},
+      {"serving.yaml", "serving.dp=0", "--set:1:12: error: serving.dp: must be >= 1, got 0\n"},
+      {"serving.yaml", "serving.ep=3",
+       "--set:1:12: error: serving.ep: must divide tp * dp = 8, got 3\n"},
+      {"serving.yaml", "serving.dp=3",
+       "serving.yaml:14:7: error: serving.ep: must divide tp * dp = 12, got 8\n"},
+      {"serving.yaml", "serving.pp=1.5",
+       "--set:1:12: error: serving.pp: expected a whole number, got \"1.5\"\n"},
+      {"serving.yaml", "serving.overlap=yes",
+       "--set:1:17: error: serving.overlap: unknown value \"yes\" (expected one of: false, "
+       "true)\n"},
+      {"serving.yaml", "serving.overlap=ture",
+       "--set:1:17: error: serving.overlap: unknown value \"ture\"; did you mean \"true\"? "
+       "(expected one of: false, true)\n"},
+      {"serving.yaml", "serving.system=gb200-nvl72",
+       "--set:1:16: error: serving.system: expected a system listed in hardware, got "
+       "\"gb200-nvl72\" (hardware: hgx-h100, mi300x-8)\n"},
+      {"serving.yaml", "serving.system=mi300x",
+       "--set:1:16: error: serving.system: expected a system listed in hardware, got \"mi300x\"; "
+       "did you mean \"mi300x-8\"? (hardware: hgx-h100, mi300x-8)\n"},
+      {"serving.yaml", "serving.system=[hgx-h100]",
+       "--set:1:16: error: serving.system: expected a name, got a list\n"},
+      {"serving.yaml", "serving.precision=fp8",
+       "--set:1:19: error: serving.precision: expected a mapping, got a value\n"},
+      {"serving.yaml", "serving.precision.kv_cache=bf61",
+       "--set:1:28: error: serving.precision.kv_cache: unknown value \"bf61\"; did you mean "
+       "\"bf16\"? (expected one of: bf16, fp8, fp4)\n"},
+      {"serving.yaml", "serving.precision.experts=int4",
+       "--set:1:27: error: serving.precision.experts: unknown value \"int4\" (expected one of: "
+       "bf16, fp8, fp4)\n"},
+      {"serving.yaml", "serving.precision.activation=fp8",
+       "--set:1:19: error: unknown key \"activation\" in serving.precision; did you mean "
+       "\"activations\"?\n"},
+      {"serving.yaml", "serving.speculation={draft_tokens: 2}",
+       "--set:1:21: error: missing key \"acceptance\" in serving.speculation: draft_tokens 2 "
+       "needs it\n"},
+      {"serving.yaml", "serving.speculation={acceptance: 0.7}",
+       "--set:1:34: error: serving.speculation.acceptance: not used when draft_tokens is 0 (only "
+       "draft_tokens >= 1 uses it)\n"},
+      {"serving.yaml", "serving.speculation.draft_tokens=0",
+       "serving.yaml:24:17: error: serving.speculation.acceptance: not used when draft_tokens is "
+       "0 (only draft_tokens >= 1 uses it)\n"},
+      {"serving.yaml", "serving.speculation.draft_tokens=17", /* acceptance then unjudged */
+       "--set:1:34: error: serving.speculation.draft_tokens: must be <= 16, got 17\n"},
+      {"serving.yaml", "serving.speculation.acceptance=1.5",
+       "--set:1:32: error: serving.speculation.acceptance: must be <= 1, got 1.5\n"},
+      {"serving.yaml", "serving.speculation.acceptance=-10 %",
+       "--set:1:32: error: serving.speculation.acceptance: must be >= 0, got -0.1\n"},
+      {"serving.yaml", "serving.routing.imbalance=atuo",
+       "--set:1:27: error: serving.routing.imbalance: unknown value \"atuo\"; did you mean "
+       "\"auto\"? (expected \"auto\" or a number >= 1 such as \"1.3\")\n"},
+      {"serving.yaml", "serving.routing.imbalance=high",
+       "--set:1:27: error: serving.routing.imbalance: expected \"auto\" or a number >= 1 such as "
+       "\"1.3\", got \"high\"\n"},
+      {"serving.yaml", "serving.routing.imbalance=1.2 MW",
+       "--set:1:27: error: serving.routing.imbalance: expected \"auto\" or a number >= 1 such as "
+       "\"1.3\", got \"1.2 MW\"\n"},
+      {"serving.yaml", "serving.routing.imbalance=0.9",
+       "--set:1:27: error: serving.routing.imbalance: must be >= 1 (the busiest EP rank's load "
+       "over the mean) or \"auto\", got 0.9\n"},
+      {"serving.yaml", "serving.routing.imbalance=[2]",
+       "--set:1:27: error: serving.routing.imbalance: expected \"auto\" or a number >= 1 such as "
+       "\"1.3\", got a list\n"},
+      {"serving.yaml", "serving.routing.imbalance=",
+       "--set:1:27: error: serving.routing.imbalance: missing value: expected \"auto\" or a "
+       "number >= 1 such as \"1.3\"\n"},
+      {"serving.yaml", "serving.routing.skew=2.5",
+       "--set:1:22: error: serving.routing.skew: must be <= 1.5, got 2.5\n"},
+      {"serving.yaml", "serving.routing.skew=-1",
+       "--set:1:22: error: serving.routing.skew: must be >= 0, got -1\n"},
+      {"serving.yaml", "serving.routing.redundant_experts=-1",
+       "--set:1:35: error: serving.routing.redundant_experts: must be >= 0, got -1\n"},
+      {"serving.yaml", "serving.memory_utilisation=0",
+       "--set:1:28: error: serving.memory_utilisation: must be > 0, got 0\n"},
+      {"serving.yaml", "serving.memory_utilisation=120 %",
+       "--set:1:28: error: serving.memory_utilisation: must be <= 1, got 1.2\n"},
+      {"serving.yaml", "serving.max_batch_tokens=0",
+       "--set:1:26: error: serving.max_batch_tokens: must be >= 1, got 0\n"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    const char *args[] = {bad[i].arg};
+    TF_CHECK_INT(load(bad[i].file, args, 1, &s, &text), TF_EPARSE);
+    if (strcmp(text, bad[i].want) != 0) {
+      fprintf(stderr, "%s --set %s: expected\n%sgot\n%s", bad[i].file, bad[i].arg, bad[i].want,
+              text);
+      TF_CHECK(0);
+    }
+    free(text);
+  }
+}
+
 int main(void) {
   if (chdir(TF_TEST_FIXTURES) != 0) {
     perror(TF_TEST_FIXTURES);
@@ -287,5 +555,8 @@ int main(void) {
   golden();
   errors_elsewhere();
   sets();
+  serving_valid();
+  serving_defaults();
+  serving_sets();
   return tf_test_report("loader_scenario");
 }
