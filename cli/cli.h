@@ -25,7 +25,18 @@ const char *tf_cli_default_catalog_dir(void);
 /* The candidate nearest to word, or NULL if none is near enough to suggest. */
 const char *tf_cli_nearest(const char *word, const char *const *candidates, size_t n);
 
+/* Loads the scenario args names, printing every diagnostic (cmd names the subcommand in
+ * messages). Returns TF_EXIT_OK with *s filled, or the exit status to return. */
+struct tf_scenario;
+int tf_cli_load_scenario(const tf_cli_scenario_args *a, const char *cmd, struct tf_scenario *s);
+
+/* Checks a scenario's `serving` deployment against its model and hardware: layout, GPUs
+ * available, memory fit. Prints what is wrong at the scenario's lines (with suggestions) and
+ * returns TF_EXIT_USAGE, or TF_EXIT_OK. */
+int tf_cli_check_serving(const struct tf_scenario *s);
+
 int tf_cli_run(int argc, char **argv);
+int tf_cli_perf(int argc, char **argv);
 int tf_cli_validate(int argc, char **argv);
 int tf_cli_catalog(int argc, char **argv);
 

@@ -20,9 +20,7 @@ const char *tf_cli_nearest(const char *word, const char *const *candidates, size
   return tf_suggest_nearest(word, candidates, n);
 }
 
-/* Loads the scenario args name, printing every diagnostic. Returns TF_EXIT_OK with *s filled, or
- * the exit status to return. */
-static int load(const tf_cli_scenario_args *a, const char *cmd, tf_scenario *s) {
+int tf_cli_load_scenario(const tf_cli_scenario_args *a, const char *cmd, tf_scenario *s) {
   tf_diags *d = NULL;
   if (tf_diags_create(&d) != 0) {
     fprintf(stderr, "tokenfab %s: out of memory\n", cmd);
@@ -132,7 +130,7 @@ int tf_cli_run(int argc, char **argv) {
     return rc;
   }
   tf_scenario s = {0};
-  rc = load(&a, "run", &s);
+  rc = tf_cli_load_scenario(&a, "run", &s);
   free(a.sets);
   if (rc != TF_EXIT_OK)
     return rc;
@@ -156,7 +154,7 @@ int tf_cli_run(int argc, char **argv) {
   rc = tf_queue_run(&cfg, s.seed, &res, &st);
   if (rc != 0) {
     fprintf(stderr, "tokenfab run: %s: the simulation failed: %s\n", s.path,
-            tf_err_context()[0] ? tf_err_context() : tf_err_message(rc));
+            tf_err_reason()[0] ? tf_err_reason() : tf_err_message(rc));
     tf_scenario_destroy(&s);
     return rc == TF_ERANGE || rc == TF_EINVAL ? TF_EXIT_USAGE : TF_EXIT_FAILURE;
   }
@@ -201,10 +199,14 @@ int tf_cli_validate(int argc, char **argv) {
     return rc;
   }
   tf_scenario s = {0};
-  rc = load(&a, "validate", &s);
+  rc = tf_cli_load_scenario(&a, "validate", &s);
   free(a.sets);
   if (rc != TF_EXIT_OK)
     return rc;
+  if (s.serving.present && (rc = tf_cli_check_serving(&s)) != TF_EXIT_OK) {
+    tf_scenario_destroy(&s);
+    return rc;
+  }
   int64_t gpus = 0;
   double power_w = 0;
   bool complete;

@@ -43,11 +43,33 @@ static const command commands[] = {
      "\n"
      "Reads FILE, its catalogues and overrides, and reports every problem as\n"
      "file:line:col: message: unknown keys (with the nearest known key), wrong types, missing or\n"
-     "wrong units, values out of range, unknown catalogue names, missing files. Prints a one-line\n"
-     "summary of the scenario when it is valid.\n"
+     "wrong units, values out of range, unknown catalogue names, missing files. With a\n"
+     "`serving` section it also checks the deployment: the layout suits the model, the hardware\n"
+     "has the GPUs, and the model fits in their memory (saying by how much it does not, and\n"
+     "what would). Prints a one-line summary of the scenario when it is valid.\n"
      "\n"
      "exit status: 0 valid, 2 mistakes found or bad usage.\n",
      tf_cli_validate},
+    {"perf", "explain step times and memory fit of a scenario's deployment",
+     "usage: tokenfab perf FILE [--set PATH=VALUE]... [--catalog-dir DIR] [--csv DIR]\n"
+     "\n"
+     "For the scenario's model on the hardware its `serving` section names (tp, dp, ep, pp,\n"
+     "precisions, speculation, routing), prints the memory fit per GPU (weights, workspace, KV\n"
+     "cache, tokens it holds) and the step-time breakdown of representative batches: a prefill\n"
+     "chunk, and decode at several batch sizes and context lengths. Each component (attention,\n"
+     "GEMMs, routed experts, all-to-all, all-reduce, overheads) shows its time and the limit it\n"
+     "hits: compute, HBM, scale-up or scale-out bandwidth, or latency. docs/PERF_MODEL.md gives\n"
+     "the equations and the source of every constant.\n"
+     "\n"
+     "options:\n"
+     "  --set PATH=VALUE   change one scenario value (--set serving.ep=16,\n"
+     "                     --set serving.precision.experts=fp4)\n"
+     "  --catalog-dir DIR  read the built-in catalogues from DIR\n"
+     "  --csv DIR          also write DIR/perf_steps.csv and DIR/perf_memory.csv\n"
+     "\n"
+     "exit status: 0 done, 1 output could not be written, 2 bad scenario or usage, or a\n"
+     "deployment that does not fit in memory (the message says by how much and what would fit).\n",
+     tf_cli_perf},
     {"catalog", "list catalogue entries, or show one with its sources",
      "usage: tokenfab catalog [gpus|systems|models] [NAME] [--catalog-dir DIR]\n"
      "\n"
