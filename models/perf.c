@@ -299,6 +299,28 @@ static tf_perf_part transfer(const tf_perf_config *cfg, double bytes, double in_
   return p;
 }
 
+/* The share of a layer's KV cache one GPU holds and reads. GQA splits KV heads over TP
+ * (replicating them when there are fewer heads than ranks); MLA's latent is shared by all heads,
+ * so every TP rank holds all of it. */
+static double kv_share(const tf_catalog_model *m, double tp) {
+  if (m->attention == TF_CATALOG_MLA)
+    return 1;
+  double kv_heads = (double)(m->has.kv_heads ? m->kv_heads : m->heads);
+  return kv_heads >= tp ? 1 / tp : 1 / kv_heads;
+}
+
+/* The busiest pipeline stage: ceil(layers / pp) layers, MoE layers first (they cost more). */
+typedef struct stage {
+  int64_t layers, moe, dense;
+} stage;
+
+static stage busiest_stage(const tf_catalog_model *m, const tf_perf_shape *sh, int64_t pp) {
+  stage st = {.layers = (m->layers + pp - 1) / pp};
+  st.moe = sh->moe_layers < st.layers ? sh->moe_layers : st.layers;
+  st.dense = st.layers - st.moe;
+  return st;
+}
+
 /* Work of one step, as seen by one GPU of the busiest stage. */
 typedef struct work {
   double tokens;    /* tokens through the layers, whole replica stage (all dp groups) */
@@ -331,19 +353,13 @@ static void layer_parts(const tf_perf_config *cfg, const tf_perf_shape *sh, cons
   part[TF_PERF_ATTN_PROJ] =
       gemm_sum(g, pr, gp, 2 * t_dp * proj_params, proj_params * wb + 2 * t_dp * h * act);
 
-  /* Attention over the cache. GQA shards KV heads over TP (replicated when fewer than tp); MLA's
-   * latent is shared by all heads, so every TP rank reads all of it. */
-  double kv_share = 1;
-  if (m->attention != TF_CATALOG_MLA) {
-    double kv_heads = (double)(m->has.kv_heads ? m->kv_heads : m->heads);
-    kv_share = kv_heads >= tp ? 1 / tp : 1 / kv_heads;
-  }
+  /* Attention over the cache: prefill compute-bound, decode reading this GPU's share of it. */
   double kvb = tf_precision_bytes(cfg->precision.kv_cache);
   tf_perf_part pre = roofline(w->attended / dp * sh->attn_flops_per_pair / tp, bf16, pr->attn_eff,
                               0, hbm, he);
   tf_perf_part dec = roofline(w->decode_pairs / dp * sh->decode_attn_flops_per_pair / tp, bf16,
                               pr->attn_eff,
-                              w->decode_kv / dp * sh->kv_values_per_token_layer * kv_share * kvb,
+                              w->decode_kv / dp * sh->kv_values_per_token_layer * kv_share(m, tp) * kvb,
                               hbm, he);
   part[TF_PERF_ATTN_CORE] = (tf_perf_part){.bound = TF_BOUND_NONE};
   add_part(&part[TF_PERF_ATTN_CORE], pre);
@@ -462,10 +478,8 @@ int tf_perf_step_time(const tf_perf_config *cfg, const tf_perf_batch *b, tf_perf
   out->imbalance = load.imbalance;
   out->experts_touched = load.experts_touched;
 
-  /* The busiest stage: ceil(layers / pp) layers, MoE layers first (they cost more). */
-  int64_t stage_layers = (m->layers + l->pp - 1) / l->pp;
-  int64_t moe_s = sh.moe_layers < stage_layers ? sh.moe_layers : stage_layers;
-  int64_t dense_s = stage_layers - moe_s;
+  stage sg = busiest_stage(m, &sh, l->pp);
+  int64_t moe_s = sg.moe, dense_s = sg.dense;
 
   tf_perf_part moe_part[TF_PERF_COMPONENT_COUNT_], dense_part[TF_PERF_COMPONENT_COUNT_];
   memset(moe_part, 0, sizeof moe_part);
@@ -523,7 +537,7 @@ int tf_perf_step_time(const tf_perf_config *cfg, const tf_perf_batch *b, tf_perf
 
   /* Fixed costs: gaps between the kernels of every layer (drafts included), and the step's
    * scheduling and sampling. */
-  double layers_run = (double)stage_layers + drafts;
+  double layers_run = (double)sg.layers + drafts;
   out->part[TF_PERF_OVERHEAD].time_s =
       layers_run * pr->kernels_per_layer * pr->kernel_gap_s + pr->step_overhead_s;
   out->part[TF_PERF_OVERHEAD].bound = TF_BOUND_LATENCY;
@@ -565,9 +579,8 @@ int tf_perf_memory_fit(const tf_perf_config *cfg, tf_perf_memory *out) {
   double etp = tp * dp / ep;
   double wb = tf_precision_bytes(cfg->precision.weights);
   double eb = tf_precision_bytes(cfg->precision.experts);
-  int64_t stage_layers = (m->layers + l->pp - 1) / l->pp;
-  int64_t moe_s = sh.moe_layers < stage_layers ? sh.moe_layers : stage_layers;
-  int64_t dense_s = stage_layers - moe_s;
+  stage sg = busiest_stage(m, &sh, l->pp);
+  int64_t moe_s = sg.moe, dense_s = sg.dense;
   double experts_per_rank =
       m->has.experts && m->experts > 0
           ? ceil((double)(m->experts + cfg->routing.redundant_experts) / ep)
@@ -603,12 +616,7 @@ int tf_perf_memory_fit(const tf_perf_config *cfg, tf_perf_memory *out) {
   out->hbm_bytes = cfg->hw.gpu->hbm_capacity_bytes;
   out->usable_bytes = out->hbm_bytes * cfg->memory_utilisation;
   out->kv_bytes = out->usable_bytes - out->weight_bytes - out->workspace_bytes;
-  double kv_share = 1;
-  if (m->attention != TF_CATALOG_MLA) {
-    double kv_heads = (double)(m->has.kv_heads ? m->kv_heads : m->heads);
-    kv_share = kv_heads >= tp ? 1 / tp : 1 / kv_heads;
-  }
-  out->kv_bytes_per_token = (double)stage_layers * sh.kv_values_per_token_layer * kv_share *
+  out->kv_bytes_per_token = (double)sg.layers * sh.kv_values_per_token_layer * kv_share(m, tp) *
                             tf_precision_bytes(cfg->precision.kv_cache);
   out->max_tokens = out->kv_bytes > 0 ? floor(out->kv_bytes / out->kv_bytes_per_token) : 0;
   out->fits = out->max_tokens >= tokens;
