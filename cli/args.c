@@ -15,11 +15,23 @@ const char *tf_cli_default_catalog_dir(void) {
   return env && *env ? env : TF_BUILTIN_CATALOG_DIR;
 }
 
-static int usage_error(const char *cmd, const char *fmt, const char *arg) {
+int tf_cli_usage_error(const char *cmd, const char *fmt, const char *arg) {
   fprintf(stderr, "tokenfab %s: ", cmd);
   fprintf(stderr, fmt, arg);
   fprintf(stderr, "\nRun 'tokenfab help %s' for its usage.\n", cmd);
   return TF_EXIT_USAGE;
+}
+
+bool tf_cli_option(int argc, char **argv, int *i, const char *name, const char **value) {
+  const char *a = argv[*i];
+  size_t n = strlen(name);
+  if (strncmp(a, name, n) != 0 || (a[n] != '\0' && a[n] != '='))
+    return false;
+  if (a[n] == '=')
+    *value = a + n + 1;
+  else
+    *value = *i + 1 < argc ? argv[++*i] : NULL;
+  return true;
 }
 
 int tf_cli_parse_scenario_args(int argc, char **argv, tf_cli_scenario_args *out) {
@@ -39,16 +51,13 @@ int tf_cli_parse_scenario_args(int argc, char **argv, tf_cli_scenario_args *out)
       only_files = true;
       continue;
     }
-    if (!only_files && (strcmp(a, "--set") == 0 || strncmp(a, "--set=", 6) == 0)) {
-      value = a[5] == '=' ? a + 6 : (i + 1 < argc ? argv[++i] : NULL);
+    if (!only_files && tf_cli_option(argc, argv, &i, "--set", &value)) {
       if (!value)
-        return usage_error(cmd, "--set needs PATH=VALUE, as in --set queue.servers=16", "");
+        return tf_cli_usage_error(cmd, "--set needs PATH=VALUE, as in --set queue.servers=16", "");
       out->sets[out->n_sets++] = value;
-    } else if (!only_files &&
-               (strcmp(a, "--catalog-dir") == 0 || strncmp(a, "--catalog-dir=", 14) == 0)) {
-      value = a[13] == '=' ? a + 14 : (i + 1 < argc ? argv[++i] : NULL);
+    } else if (!only_files && tf_cli_option(argc, argv, &i, "--catalog-dir", &value)) {
       if (!value || !*value)
-        return usage_error(cmd, "--catalog-dir needs a folder%s", "");
+        return tf_cli_usage_error(cmd, "--catalog-dir needs a folder%s", "");
       out->catalog_dir = value;
     } else if (!only_files && a[0] == '-' && a[1] != '\0') {
       char name[64];
@@ -60,13 +69,13 @@ int tf_cli_parse_scenario_args(int argc, char **argv, tf_cli_scenario_args *out)
       fprintf(stderr, "\nRun 'tokenfab help %s' for its usage.\n", cmd);
       return TF_EXIT_USAGE;
     } else if (out->file) {
-      return usage_error(cmd, "expected one scenario file, got a second: '%s'", a);
+      return tf_cli_usage_error(cmd, "expected one scenario file, got a second: '%s'", a);
     } else {
       out->file = a;
     }
   }
   if (!out->file)
-    return usage_error(cmd, "expected a scenario file, as in: tokenfab %s scenarios/default.yaml",
+    return tf_cli_usage_error(cmd, "expected a scenario file, as in: tokenfab %s scenarios/default.yaml",
                        cmd);
   if (!out->catalog_dir)
     out->catalog_dir = tf_cli_default_catalog_dir();

@@ -2,6 +2,7 @@
 #ifndef TF_CLI_H
 #define TF_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Exit statuses (DESIGN.md principle 7). */
@@ -18,6 +19,13 @@ typedef struct tf_cli_scenario_args {
 /* Parses argv (argv[0] is the subcommand's name) into *out; on a usage error prints it and
  * returns TF_EXIT_USAGE. out->sets is allocated: free it. */
 int tf_cli_parse_scenario_args(int argc, char **argv, tf_cli_scenario_args *out);
+
+/* Prints `tokenfab CMD: <fmt with arg>` and where to find CMD's usage; returns TF_EXIT_USAGE. */
+int tf_cli_usage_error(const char *cmd, const char *fmt, const char *arg);
+
+/* True if argv[*i] is the option name ("--csv"), written "--csv VALUE" or "--csv=VALUE"; then
+ * *value is its value (NULL when missing) and *i has moved past a separate value. */
+bool tf_cli_option(int argc, char **argv, int *i, const char *name, const char **value);
 
 /* The catalogue folder to use when the command line names none. */
 const char *tf_cli_default_catalog_dir(void);

@@ -220,27 +220,21 @@ int tf_cli_validate(int argc, char **argv) {
   return TF_EXIT_OK;
 }
 
-static int catalog_usage(const char *fmt, const char *arg) {
-  fprintf(stderr, "tokenfab catalog: ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\nRun 'tokenfab help catalog' for its usage.\n");
-  return TF_EXIT_USAGE;
-}
-
 int tf_cli_catalog(int argc, char **argv) {
   const char *dir = NULL;
   const char *pos[2] = {NULL, NULL};
   int n_pos = 0;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
-    if (strcmp(arg, "--catalog-dir") == 0 || strncmp(arg, "--catalog-dir=", 14) == 0) {
-      dir = arg[13] == '=' ? arg + 14 : (i + 1 < argc ? argv[++i] : NULL);
+    if (tf_cli_option(argc, argv, &i, "--catalog-dir", &dir)) {
       if (!dir || !*dir)
-        return catalog_usage("--catalog-dir needs a folder%s", "");
+        return tf_cli_usage_error("catalog", "--catalog-dir needs a folder%s", "");
     } else if (arg[0] == '-' && arg[1] != '\0') {
-      return catalog_usage("unknown option '%s'", arg);
+      return tf_cli_usage_error("catalog", "unknown option '%s'", arg);
     } else if (n_pos == 2) {
-      return catalog_usage("unexpected argument '%s' (expected a kind and a name at most)", arg);
+      return tf_cli_usage_error("catalog",
+                                "unexpected argument '%s' (expected a kind and a name at most)",
+                                arg);
     } else {
       pos[n_pos++] = arg;
     }

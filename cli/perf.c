@@ -213,13 +213,10 @@ int tf_cli_perf(int argc, char **argv) {
         rest[n++] = argv[i];
       break;
     }
-    if (strcmp(argv[i], "--csv") == 0 || strncmp(argv[i], "--csv=", 6) == 0) {
-      csv_dir = argv[i][5] == '=' ? argv[i] + 6 : (i + 1 < argc ? argv[++i] : NULL);
+    if (tf_cli_option(argc, argv, &i, "--csv", &csv_dir)) {
       if (!csv_dir || !*csv_dir) {
-        fprintf(stderr, "tokenfab perf: --csv needs a folder\nRun 'tokenfab help perf' for its "
-                        "usage.\n");
         free(rest);
-        return TF_EXIT_USAGE;
+        return tf_cli_usage_error("perf", "--csv needs a folder%s", "");
       }
       continue;
     }
