@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
@@ -424,8 +425,43 @@ int tf_perf_routing_plan(const tf_perf_config *cfg, tf_moe_plan *plan) {
 
 /* Expected expert load of a step of `tokens`; the scenario's fixed imbalance replaces the
  * routing model's when set (experts touched still come from it). */
+int tf_perf_load_cache_init(tf_perf_load_cache *c, int64_t max_tokens) {
+  *c = (tf_perf_load_cache){.max_tokens = max_tokens};
+  if (max_tokens < 0)
+    return TF_FAIL(TF_ERANGE, "a load cache needs max_tokens >= 0");
+  c->load = calloc((size_t)max_tokens + 1, sizeof *c->load);
+  c->filled = calloc((size_t)max_tokens + 1, 1);
+  if (!c->load || !c->filled) {
+    tf_perf_load_cache_fini(c);
+    return TF_FAIL(TF_ENOMEM, "a load cache of %lld entries", (long long)max_tokens + 1);
+  }
+  return 0;
+}
+
+void tf_perf_load_cache_fini(tf_perf_load_cache *c) {
+  free(c->load);
+  free(c->filled);
+  *c = (tf_perf_load_cache){.max_tokens = 0};
+}
+
 static int moe_load(const tf_perf_config *cfg, double tokens, tf_moe_load *load) {
   int rc;
+  tf_perf_load_cache *cache = cfg->load_cache;
+  if (cache && tokens >= 0 && tokens <= (double)cache->max_tokens && tokens == floor(tokens)) {
+    size_t i = (size_t)tokens;
+    if (!cache->filled[i]) {
+      tf_perf_config uncached = *cfg;
+      uncached.load_cache = NULL;
+      uncached.routing.imbalance = 0; /* the cache holds the routing model's own values */
+      if ((rc = moe_load(&uncached, tokens, &cache->load[i])))
+        return rc;
+      cache->filled[i] = 1;
+    }
+    *load = cache->load[i];
+    if (cfg->routing.imbalance > 0)
+      load->imbalance = cfg->routing.imbalance;
+    return 0;
+  }
   if (cfg->routing_plan) {
     rc = tf_moe_plan_load(cfg->routing_plan, tokens, load);
   } else {

@@ -77,7 +77,22 @@ typedef struct tf_perf_config {
    * NULL builds one per step, 10-100 us for DeepSeek-V3 (bench/bench_perf); a simulation that
    * evaluates many steps of one deployment keeps a plan. */
   const tf_moe_plan *routing_plan;
+  /* Optional: expert loads already computed, by whole token count (tf_perf_load_cache_*). With a
+   * cache a MoE step costs about as much as a dense one; the simulation keeps one per pool. */
+  struct tf_perf_load_cache *load_cache;
 } tf_perf_config;
+
+/* Expert loads of steps of 0 .. max_tokens whole tokens, filled on first use. Owned by the
+ * caller; valid only for the model, EP and routing it was first used with. */
+typedef struct tf_perf_load_cache {
+  int64_t max_tokens;
+  tf_moe_load *load;     /* max_tokens + 1 entries */
+  unsigned char *filled; /* 1 where load[i] is computed */
+} tf_perf_load_cache;
+
+/* 0 or TF_ENOMEM / TF_ERANGE (max_tokens < 0). */
+int tf_perf_load_cache_init(tf_perf_load_cache *c, int64_t max_tokens);
+void tf_perf_load_cache_fini(tf_perf_load_cache *c);
 
 /* Builds the routing plan of a MoE cfg into plan (caller-owned, about 40 KiB); set
  * cfg->routing_plan = plan afterwards. 0, or the routing model's errors. */

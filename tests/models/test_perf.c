@@ -259,6 +259,33 @@ static void test_imbalance(void) {
   TF_CHECK(st.stage_s > st1.stage_s);
 }
 
+/* A load cache changes the cost, never the result. */
+static void test_load_cache(void) {
+  tf_perf_config c = config("deepseek-v3", "h200", 8, 1, 8, 8, TF_PREC_FP8);
+  tf_perf_load_cache cache;
+  TF_CHECK_INT(tf_perf_load_cache_init(&cache, 4096), 0);
+  tf_perf_config cached = c;
+  cached.load_cache = &cache;
+  const tf_perf_batch batches[] = {tf_perf_decode(64, 1000), tf_perf_decode(3, 100),
+                                   tf_perf_prefill(8, 512, 0), tf_perf_decode(64, 1000),
+                                   tf_perf_decode(1000, 10) /* beyond the cache */};
+  for (size_t i = 0; i < sizeof batches / sizeof batches[0]; i++) {
+    tf_perf_step a, b;
+    TF_CHECK_INT(tf_perf_step_time(&c, &batches[i], &a), 0);
+    TF_CHECK_INT(tf_perf_step_time(&cached, &batches[i], &b), 0);
+    TF_CHECK(memcmp(&a, &b, sizeof a) == 0);
+  }
+  TF_CHECK(cache.filled[64] && cache.filled[3] && cache.filled[4096]);
+  TF_CHECK(!cache.filled[65]);
+  /* A fixed imbalance still applies over cached loads. */
+  cached.routing.imbalance = 1.25;
+  tf_perf_step st;
+  TF_CHECK_INT(tf_perf_step_time(&cached, &batches[0], &st), 0);
+  TF_CHECK_NEAR(st.imbalance, 1.25, 0);
+  tf_perf_load_cache_fini(&cache);
+  TF_CHECK_INT(tf_perf_load_cache_init(&cache, -1), TF_ERANGE);
+}
+
 static double decode_rate(tf_perf_config *c, double seqs_per_gpu, double ctx) {
   double gpus = (double)(c->layout.tp * c->layout.dp * c->layout.pp);
   tf_perf_batch b = tf_perf_decode(seqs_per_gpu * gpus, ctx);
@@ -374,6 +401,7 @@ int main(void) {
   test_all_to_all();
   test_memory_fit();
   test_imbalance();
+  test_load_cache();
   test_batch_growth();
   test_nvl72_vs_nodes();
   test_fp4_experts();
