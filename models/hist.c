@@ -32,6 +32,19 @@ int tf_hist_create(tf_hist **out) {
 
 void tf_hist_destroy(tf_hist *h) { free(h); }
 
+void tf_hist_merge(tf_hist *into, const tf_hist *from) {
+  assert(into && from);
+  if (from->n == 0)
+    return;
+  if (into->n == 0 || from->min < into->min)
+    into->min = from->min;
+  if (into->n == 0 || from->max > into->max)
+    into->max = from->max;
+  into->n += from->n;
+  for (uint32_t i = 0; i < N_BUCKETS; i++)
+    into->bucket[i] += from->bucket[i];
+}
+
 /* Index of the most significant set bit of v > 0. */
 static unsigned msb(uint64_t v) {
   unsigned e = 0;

@@ -16,6 +16,9 @@ int tf_hist_create(tf_hist **out);
 /* NULL is fine. */
 void tf_hist_destroy(tf_hist *h);
 
+/* Adds what `from` holds into `into`, as if each value had been recorded there. O(buckets). */
+void tf_hist_merge(tf_hist *into, const tf_hist *from);
+
 /* Records value (>= 0). O(1). */
 void tf_hist_add(tf_hist *h, int64_t value);
 uint64_t tf_hist_count(const tf_hist *h);

@@ -1,0 +1,835 @@
+/* The serving simulation: router, continuous batching, KV cache, coalesced decode runs. */
+#include "serving.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "hist.h"
+
+/* Tokens are counted in thousandths so that speculation's expected accepted tokens per step
+ * (1 + a + a^2 ...) accumulate exactly and identically in both step modes. */
+#define MILLI INT64_C(1000)
+
+enum { EV_ARRIVAL = 1, EV_STEP = 2 };
+/* An arrival at the instant a step ends is queued before the step's end is handled, so it can
+ * join the next step in both modes. */
+enum { PRIO_ARRIVAL = 0, PRIO_STEP = 1 };
+enum { STREAM_ROUTER = 0, STREAM_CLASS0 = 1 };
+#define NONE (-1)
+
+typedef struct req {
+  int64_t arrival_ns, admit_ns, first_token_ns;
+  int64_t input, output; /* tokens */
+  int64_t cached;        /* prompt tokens found in the prefix cache */
+  int64_t prompt;        /* tokens to compute before decoding (grows on recompute) */
+  int64_t prefilled;     /* of prompt */
+  int64_t chunk;         /* prompt tokens computed in the current step */
+  int64_t gen_milli;     /* output tokens emitted, x 1000 */
+  int64_t kv_milli;      /* KV-cache tokens held, x 1000 */
+  int32_t cls, replica, next;
+  bool in_window;
+} req;
+
+typedef struct replica {
+  int32_t wait_head, wait_tail;
+  int64_t n_wait;
+  int32_t *run; /* running requests, in admission order */
+  int64_t n_run;
+  int64_t kv_milli;
+  int64_t work_tokens; /* input + output of unfinished requests routed here */
+  bool busy, pure;     /* stepping; the step is a decode-only run */
+  int64_t start_ns, iters, single_ns; /* current step: start, iterations, length if not pure */
+  int64_t n_dec;                      /* decoding sequences in the current step */
+  tf_evq_handle ev;
+  double busy_ns, kv_integral; /* inside the window; kv in milli-token ns */
+} replica;
+
+typedef struct class_stats {
+  uint64_t arrivals, completed, slo_met, preemptions, rejected;
+  double input_tokens, output_tokens, good_tokens;
+  double sum_ttft, sum_tpot, sum_e2e, sum_queue;
+  tf_hist *ttft, *tpot, *e2e, *queue;
+} class_stats;
+
+typedef struct tf_serving_run_args {
+  const tf_serving_config *cfg;
+  tf_serving_result *out;
+} tf_serving_run_args;
+
+typedef struct fleet {
+  tf_engine *e;
+  uint32_t self;
+  bool finishing; /* final handler: apply what ended, start nothing */
+  const tf_serving_config *cfg;
+  tf_perf_config perf;       /* the pool's, with the load cache attached */
+  tf_perf_load_cache cache;
+  int64_t acc_milli;         /* output tokens a decode step emits per sequence, x 1000 */
+  int64_t tokens_per_decode; /* tokens a decode sequence puts through a step: 1 + drafts */
+  int64_t cap_milli;
+  replica *rep;
+  req *reqs;
+  int32_t n_reqs, cap_reqs, free_head;
+  class_stats *cls;
+  int64_t *pend_at, *pend_in, *pend_out; /* each class's next request */
+  uint64_t rr;
+  int64_t in_system, waiting, last_change_ns;
+  tf_serving_result *out;
+  double win_in_system, win_waiting;
+  int err;
+} fleet;
+
+const char *tf_router_policy_name(tf_router_policy p) {
+  static const char *const names[TF_ROUTER_COUNT_] = {"round_robin", "least_work",
+                                                      "power_of_two"};
+  return (unsigned)p < TF_ROUTER_COUNT_ ? names[p] : "unknown";
+}
+
+int tf_serving_config_check(const tf_serving_config *cfg) {
+  if (!cfg->classes || cfg->n_classes == 0)
+    return TF_FAIL(TF_EINVAL, "serving needs at least one workload class");
+  for (size_t i = 0; i < cfg->n_classes; i++) {
+    const tf_serving_class *c = &cfg->classes[i];
+    if (!c->source.next)
+      return TF_FAIL(TF_EINVAL, "class %zu has no request source", i);
+    if (!(c->prefix_hit >= 0 && c->prefix_hit < 1))
+      return TF_FAIL(TF_ERANGE, "class %s: prefix_hit must be in [0, 1)", c->name);
+    if (!(c->slo_ttft_s >= 0) || !(c->slo_tpot_s >= 0))
+      return TF_FAIL(TF_ERANGE, "class %s: SLO targets must be >= 0", c->name);
+    if ((unsigned)c->router >= TF_ROUTER_COUNT_)
+      return TF_FAIL(TF_EINVAL, "class %s: unknown router policy", c->name);
+  }
+  const tf_serving_pool *p = &cfg->pool;
+  int rc = tf_perf_config_check(&p->perf);
+  if (rc)
+    return rc;
+  if (p->replicas < 1 || p->replicas > INT32_MAX)
+    return TF_FAIL(TF_ERANGE, "replicas must be in 1 .. %d", INT32_MAX);
+  if (p->max_batch_seqs < 1)
+    return TF_FAIL(TF_ERANGE, "max_batch_seqs must be >= 1");
+  if (p->kv_tokens < 1)
+    return TF_FAIL(TF_ERANGE, "the KV cache must hold at least one token");
+  if (p->perf.max_batch_tokens <= p->perf.speculation.draft_tokens)
+    return TF_FAIL(TF_ERANGE, "the step token budget must exceed 1 + draft tokens");
+  if (cfg->duration_ns <= 0 || cfg->warmup_ns < 0 || cfg->warmup_ns >= cfg->duration_ns)
+    return TF_FAIL(TF_ERANGE, "need 0 <= warmup < duration");
+  if (cfg->arrivals_end_ns < 0)
+    return TF_FAIL(TF_ERANGE, "arrivals_end must be >= 0");
+  return 0;
+}
+
+/* ---- bookkeeping ---- */
+
+static double clip_len(int64_t a, int64_t b, int64_t lo, int64_t hi) {
+  int64_t s = a > lo ? a : lo, e = b < hi ? b : hi;
+  return e > s ? (double)(e - s) : 0;
+}
+
+/* Integrates the number in system and waiting up to now; call before either changes. */
+static void tick(fleet *f, int64_t now) {
+  if (now > f->last_change_ns) {
+    double dt = (double)(now - f->last_change_ns);
+    f->out->in_system_ns_integral += (double)f->in_system * dt;
+    double w = clip_len(f->last_change_ns, now, f->cfg->warmup_ns, f->cfg->duration_ns);
+    f->win_in_system += (double)f->in_system * w;
+    f->win_waiting += (double)f->waiting * w;
+    f->last_change_ns = now;
+  }
+}
+
+static int32_t new_req(fleet *f) {
+  if (f->free_head != NONE) {
+    int32_t i = f->free_head;
+    f->free_head = f->reqs[i].next;
+    return i;
+  }
+  if (f->n_reqs == f->cap_reqs) {
+    int32_t cap = f->cap_reqs ? f->cap_reqs * 2 : 1024;
+    req *p = realloc(f->reqs, (size_t)cap * sizeof *p);
+    if (!p)
+      return NONE;
+    f->reqs = p;
+    f->cap_reqs = cap;
+  }
+  return f->n_reqs++;
+}
+
+static void free_req(fleet *f, int32_t i) {
+  f->reqs[i].next = f->free_head;
+  f->free_head = i;
+}
+
+static void push_wait(replica *r, req *reqs, int32_t i, bool front) {
+  reqs[i].next = NONE;
+  if (r->wait_head == NONE) {
+    r->wait_head = r->wait_tail = i;
+  } else if (front) {
+    reqs[i].next = r->wait_head;
+    r->wait_head = i;
+  } else {
+    reqs[r->wait_tail].next = i;
+    r->wait_tail = i;
+  }
+  r->n_wait++;
+}
+
+static int32_t pop_wait(replica *r, req *reqs) {
+  int32_t i = r->wait_head;
+  r->wait_head = reqs[i].next;
+  if (r->wait_head == NONE)
+    r->wait_tail = NONE;
+  r->n_wait--;
+  return i;
+}
+
+/* KV a request needs when admitted: its whole context so far. */
+static int64_t kv_need(const req *q) { return (q->input + q->gen_milli / MILLI) * MILLI; }
+
+static bool decoding(const req *q) { return q->prefilled == q->prompt; }
+
+/* ---- step times ---- */
+
+static int64_t to_ns(double s) {
+  double ns = nearbyint(s * 1e9);
+  return ns < 1 ? 1 : (int64_t)ns;
+}
+
+/* A decode-only iteration of n sequences holding kv_milli of KV in total. */
+static int decode_ns(fleet *f, int64_t n, int64_t kv_milli, int64_t *out) {
+  tf_perf_batch b = tf_perf_decode((double)n, (double)kv_milli / (double)MILLI / (double)n);
+  b.decode_context = (double)kv_milli / (double)MILLI; /* exactly, not n x the mean */
+  tf_perf_step st;
+  int rc = tf_perf_step_time(&f->perf, &b, &st);
+  if (rc)
+    return rc;
+  *out = to_ns(st.stage_s);
+  return 0;
+}
+
+/* ---- finishing, preempting ---- */
+
+static void record(fleet *f, req *q, int64_t now) {
+  const tf_serving_class *c = &f->cfg->classes[q->cls];
+  class_stats *s = &f->cls[q->cls];
+  f->out->requests_finished++;
+  f->out->sojourn_ns_sum += (double)(now - q->arrival_ns);
+  f->out->output_tokens_done += q->output;
+  if (!q->in_window || now > f->cfg->duration_ns)
+    return;
+  int64_t ttft = q->first_token_ns - q->arrival_ns, e2e = now - q->arrival_ns;
+  int64_t queue = q->admit_ns - q->arrival_ns;
+  int64_t tpot = q->output > 1 ? (now - q->first_token_ns) / (q->output - 1) : 0;
+  s->completed++;
+  s->input_tokens += (double)q->input;
+  s->output_tokens += (double)q->output;
+  tf_hist_add(s->ttft, ttft);
+  tf_hist_add(s->e2e, e2e);
+  tf_hist_add(s->queue, queue);
+  s->sum_ttft += (double)ttft;
+  s->sum_e2e += (double)e2e;
+  s->sum_queue += (double)queue;
+  if (q->output > 1) {
+    tf_hist_add(s->tpot, tpot);
+    s->sum_tpot += (double)tpot;
+  }
+  bool ok = (c->slo_ttft_s <= 0 || (double)ttft <= c->slo_ttft_s * 1e9) &&
+            (c->slo_tpot_s <= 0 || q->output <= 1 || (double)tpot <= c->slo_tpot_s * 1e9);
+  if (ok) {
+    s->slo_met++;
+    s->good_tokens += (double)q->output;
+  }
+}
+
+/* Removes running request k of r (order kept), releasing its KV. */
+static void remove_running(replica *r, req *q, int64_t k) {
+  r->kv_milli -= q->kv_milli;
+  q->kv_milli = 0;
+  memmove(&r->run[k], &r->run[k + 1], (size_t)(r->n_run - k - 1) * sizeof *r->run);
+  r->n_run--;
+}
+
+/* Preempts the newest running request: its KV is dropped and it waits at the head of the queue
+ * to recompute its context (vLLM's recompute preemption, newest first). */
+static void preempt_newest(fleet *f, replica *r, int64_t now) {
+  int32_t i = r->run[r->n_run - 1];
+  req *q = &f->reqs[i];
+  int64_t context = q->input - q->cached + q->gen_milli / MILLI;
+  f->out->recompute_tokens += context - (q->prompt - q->prefilled);
+  f->out->preemptions++;
+  if (q->in_window)
+    f->cls[q->cls].preemptions++;
+  remove_running(r, q, r->n_run - 1);
+  q->prompt = context;
+  q->prefilled = 0;
+  tick(f, now);
+  f->waiting++;
+  push_wait(r, f->reqs, i, true);
+}
+
+/* ---- stepping ---- */
+
+static int start_step(fleet *f, int32_t ri, int64_t now);
+
+/* Iteration j's length in the current step. */
+static int iteration_ns(fleet *f, replica *r, int64_t kv_milli, int64_t *out) {
+  if (!r->pure) {
+    *out = r->single_ns;
+    return 0;
+  }
+  return decode_ns(f, r->n_dec, kv_milli, out);
+}
+
+/* Applies the first m iterations of r's step, which began at r->start_ns, and ends it at now. */
+static int end_step(fleet *f, int32_t ri, int64_t m, int64_t now) {
+  replica *r = &f->rep[ri];
+  const tf_serving_config *cfg = f->cfg;
+  int64_t t = r->start_ns;
+  for (int64_t j = 0; j < m; j++) {
+    int64_t dt;
+    int rc = iteration_ns(f, r, r->kv_milli, &dt);
+    if (rc)
+      return rc;
+    double w = clip_len(t, t + dt, cfg->warmup_ns, cfg->duration_ns);
+    r->busy_ns += w;
+    r->kv_integral += (double)r->kv_milli * w;
+    t += dt;
+    /* Every decoding sequence emits the expected accepted tokens of a step. */
+    for (int64_t k = 0; k < r->n_run; k++) {
+      req *q = &f->reqs[r->run[k]];
+      if (decoding(q) && q->chunk == 0) {
+        q->gen_milli += f->acc_milli;
+        q->kv_milli += f->acc_milli;
+        r->kv_milli += f->acc_milli;
+      }
+    }
+  }
+  assert(t == now);
+  f->out->iterations += (uint64_t)m;
+  f->out->runs++;
+  /* Prefill chunks (single-iteration steps only); a finished prompt emits the first token. */
+  for (int64_t k = 0; k < r->n_run; k++) {
+    req *q = &f->reqs[r->run[k]];
+    if (q->chunk == 0)
+      continue;
+    q->prefilled += q->chunk;
+    f->out->prefill_tokens_done += q->chunk;
+    q->chunk = 0;
+    if (decoding(q) && q->first_token_ns < 0) {
+      q->first_token_ns = now;
+      q->gen_milli += MILLI;
+      q->kv_milli += MILLI;
+      r->kv_milli += MILLI;
+    }
+  }
+  /* Finished sequences leave. */
+  for (int64_t k = 0; k < r->n_run;) {
+    int32_t i = r->run[k];
+    req *q = &f->reqs[i];
+    if (q->first_token_ns >= 0 && decoding(q) && q->gen_milli >= q->output * MILLI) {
+      tick(f, now);
+      f->in_system--;
+      r->work_tokens -= q->input + q->output;
+      record(f, q, now);
+      remove_running(r, q, k);
+      free_req(f, i);
+    } else {
+      k++;
+    }
+  }
+  r->busy = false;
+  return f->finishing ? 0 : start_step(f, ri, now);
+}
+
+static bool admissible(const fleet *f, const replica *r, int64_t kv_milli, int64_t budget) {
+  if (r->wait_head == NONE || r->n_run >= f->cfg->pool.max_batch_seqs || budget <= 0)
+    return false;
+  return kv_milli + kv_need(&f->reqs[r->wait_head]) <= f->cap_milli;
+}
+
+/* Builds and starts r's next step at now (nothing if it has no work). */
+static int start_step(fleet *f, int32_t ri, int64_t now) {
+  replica *r = &f->rep[ri];
+  if (r->busy)
+    return 0;
+  const tf_serving_config *cfg = f->cfg;
+  /* Room for one more step of every decoding sequence, else preempt the newest. */
+  int64_t n_dec;
+  for (;;) {
+    n_dec = 0;
+    for (int64_t k = 0; k < r->n_run; k++)
+      n_dec += decoding(&f->reqs[r->run[k]]);
+    if (n_dec == 0 || r->kv_milli + n_dec * f->acc_milli <= f->cap_milli)
+      break;
+    preempt_newest(f, r, now);
+  }
+  int64_t budget = cfg->pool.perf.max_batch_tokens - n_dec * f->tokens_per_decode;
+  tf_perf_batch batch = {0};
+  int64_t dec_kv = 0;
+  for (int64_t k = 0; k < r->n_run; k++) {
+    req *q = &f->reqs[r->run[k]];
+    if (decoding(q)) {
+      dec_kv += q->kv_milli;
+    } else if (budget > 0) {
+      int64_t left = q->prompt - q->prefilled;
+      q->chunk = left < budget ? left : budget;
+      budget -= q->chunk;
+    }
+  }
+  while (admissible(f, r, r->kv_milli, budget)) {
+    int32_t i = pop_wait(r, f->reqs);
+    req *q = &f->reqs[i];
+    tick(f, now);
+    f->waiting--;
+    r->run[r->n_run++] = i;
+    q->kv_milli = kv_need(q);
+    r->kv_milli += q->kv_milli;
+    if (q->admit_ns < 0) {
+      q->admit_ns = now;
+      f->out->prompt_tokens_admitted += q->prompt;
+    }
+    q->chunk = q->prompt < budget ? q->prompt : budget;
+    budget -= q->chunk;
+  }
+  if (r->n_run == 0)
+    return 0;
+
+  bool prefill = false;
+  for (int64_t k = 0; k < r->n_run; k++) {
+    req *q = &f->reqs[r->run[k]];
+    if (q->chunk > 0) {
+      prefill = true;
+      /* A chunk after `done` computed tokens (cached prefix included) attends to them all. */
+      double done = (double)(q->cached + q->prefilled), c = (double)q->chunk;
+      batch.prefill_tokens += c;
+      batch.prefill_attended += c * done + c * (c + 1) / 2;
+    }
+  }
+  r->busy = true;
+  r->start_ns = now;
+  r->n_dec = n_dec;
+  int64_t end;
+  if (prefill) {
+    batch.decode_sequences = (double)n_dec;
+    batch.decode_context = (double)dec_kv / (double)MILLI;
+    tf_perf_step st;
+    int rc = tf_perf_step_time(&f->perf, &batch, &st);
+    if (rc)
+      return rc;
+    r->pure = false;
+    r->single_ns = to_ns(st.stage_s);
+    r->iters = 1;
+    end = now + r->single_ns;
+  } else {
+    /* Decode only: run until a sequence finishes or the KV cache fills, one event. */
+    r->pure = true;
+    int64_t iters = INT64_MAX;
+    for (int64_t k = 0; k < r->n_run; k++) {
+      const req *q = &f->reqs[r->run[k]];
+      int64_t left = q->output * MILLI - q->gen_milli;
+      int64_t it = (left + f->acc_milli - 1) / f->acc_milli;
+      if (it < iters)
+        iters = it;
+    }
+    int64_t by_kv = (f->cap_milli - r->kv_milli) / (n_dec * f->acc_milli);
+    if (by_kv < iters)
+      iters = by_kv;
+    if (cfg->exact_steps || iters < 1)
+      iters = 1;
+    end = now;
+    int64_t kv = r->kv_milli;
+    for (int64_t j = 0; j < iters; j++) {
+      int64_t dt;
+      int rc = decode_ns(f, n_dec, kv, &dt);
+      if (rc)
+        return rc;
+      end += dt;
+      kv += n_dec * f->acc_milli;
+    }
+    r->iters = iters;
+  }
+  return tf_engine_schedule(f->e, end, PRIO_STEP, f->self, EV_STEP, (uint64_t)ri, &r->ev);
+}
+
+/* ---- arrivals and routing ---- */
+
+static int32_t route(fleet *f, const tf_serving_class *c) {
+  int64_t n = f->cfg->pool.replicas;
+  switch (c->router) {
+  case TF_ROUTER_ROUND_ROBIN:
+    return (int32_t)(f->rr++ % (uint64_t)n);
+  case TF_ROUTER_LEAST_WORK: {
+    int32_t best = 0;
+    for (int32_t i = 1; i < n; i++)
+      if (f->rep[i].work_tokens < f->rep[best].work_tokens)
+        best = i;
+    return best;
+  }
+  default: {
+    gsl_rng *g = tf_engine_rng(f->e, f->self, STREAM_ROUTER);
+    int32_t a = (int32_t)gsl_rng_uniform_int(g, (unsigned long)n);
+    if (n == 1)
+      return a;
+    int32_t b = (int32_t)gsl_rng_uniform_int(g, (unsigned long)(n - 1));
+    if (b >= a)
+      b++;
+    int64_t wa = f->rep[a].work_tokens, wb = f->rep[b].work_tokens;
+    return wb < wa || (wb == wa && b < a) ? b : a;
+  }
+  }
+}
+
+/* Draws class ci's next request and schedules its arrival, unless arrivals have ended. */
+static int schedule_next(fleet *f, size_t ci, int64_t now) {
+  const tf_serving_class *c = &f->cfg->classes[ci];
+  gsl_rng *g = tf_engine_rng(f->e, f->self, STREAM_CLASS0 + (uint32_t)ci);
+  if (!g)
+    return TF_FAIL(TF_ENOMEM, "an RNG stream");
+  int64_t at = 0, in = 0, out = 0;
+  int rc = c->source.next(c->source.ctx, g, now, &at, &in, &out);
+  if (rc < 0)
+    return rc;
+  int64_t end = f->cfg->arrivals_end_ns ? f->cfg->arrivals_end_ns : f->cfg->duration_ns;
+  if (rc == 1 || at > end || at > f->cfg->duration_ns)
+    return 0;
+  if (at < now || in < 1 || out < 1)
+    return TF_FAIL(TF_EINVAL, "class %s: the source gave an arrival in the past or a length < 1",
+                   c->name);
+  f->pend_in[ci] = in;
+  f->pend_out[ci] = out;
+  return tf_engine_schedule(f->e, at, PRIO_ARRIVAL, f->self, EV_ARRIVAL, (uint64_t)ci, NULL);
+}
+
+/* Cuts r's decode run at the first iteration boundary at or after now when the request now at
+ * the head of its queue could join there. KV only grows during a run, so if it cannot join at
+ * that boundary it cannot join at any later one before the run ends. */
+static int maybe_cut_run(fleet *f, int32_t ri, int64_t now) {
+  replica *r = &f->rep[ri];
+  if (!r->busy || !r->pure || r->iters <= 1)
+    return 0;
+  int64_t budget = f->cfg->pool.perf.max_batch_tokens - r->n_dec * f->tokens_per_decode;
+  int64_t t = r->start_ns, kv = r->kv_milli;
+  for (int64_t j = 0; j < r->iters - 1; j++) {
+    int64_t dt;
+    int rc = decode_ns(f, r->n_dec, kv, &dt);
+    if (rc)
+      return rc;
+    t += dt;
+    kv += r->n_dec * f->acc_milli;
+    if (t >= now) {
+      if (!admissible(f, r, kv, budget))
+        return 0;
+      if ((rc = tf_engine_cancel(f->e, r->ev)))
+        return rc;
+      r->iters = j + 1;
+      return tf_engine_schedule(f->e, t, PRIO_STEP, f->self, EV_STEP, (uint64_t)ri, &r->ev);
+    }
+  }
+  return 0;
+}
+
+static int on_arrival(fleet *f, size_t ci, int64_t now) {
+  const tf_serving_class *c = &f->cfg->classes[ci];
+  class_stats *s = &f->cls[ci];
+  bool in_window = now >= f->cfg->warmup_ns;
+  if (in_window)
+    s->arrivals++;
+  f->out->requests_arrived++;
+  int64_t in = f->pend_in[ci], outl = f->pend_out[ci];
+  /* A request whose whole context cannot fit in one replica's KV cache could never run. */
+  if ((in + outl + f->tokens_per_decode) * MILLI > f->cap_milli) {
+    if (in_window)
+      s->rejected++;
+    f->out->requests_rejected++;
+    return schedule_next(f, ci, now);
+  }
+  int32_t i = new_req(f);
+  if (i == NONE)
+    return TF_FAIL(TF_ENOMEM, "request records");
+  req *q = &f->reqs[i];
+  int64_t cached = (int64_t)floor(c->prefix_hit * (double)in);
+  if (cached >= in)
+    cached = in - 1; /* at least the last prompt token is computed */
+  *q = (req){.arrival_ns = now,
+             .admit_ns = -1,
+             .first_token_ns = -1,
+             .input = in,
+             .output = outl,
+             .cached = cached,
+             .prompt = in - cached,
+             .cls = (int32_t)ci,
+             .next = NONE,
+             .in_window = in_window};
+  f->out->output_tokens_expected += outl;
+  int32_t ri = route(f, c);
+  q->replica = ri;
+  replica *r = &f->rep[ri];
+  r->work_tokens += in + outl;
+  tick(f, now);
+  f->in_system++;
+  f->waiting++;
+  bool was_empty = r->wait_head == NONE;
+  push_wait(r, f->reqs, i, false);
+  int rc = !r->busy ? start_step(f, ri, now) : was_empty ? maybe_cut_run(f, ri, now) : 0;
+  if (rc)
+    return rc;
+  return schedule_next(f, ci, now);
+}
+
+/* ---- the fleet as an engine entity ---- */
+
+static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config) {
+  fleet *f = state;
+  const tf_serving_run_args *args = config;
+  const tf_serving_config *cfg = args->cfg;
+  f->e = e;
+  f->self = id;
+  f->cfg = cfg;
+  f->out = args->out;
+  f->free_head = NONE;
+  f->perf = cfg->pool.perf;
+  int rc = tf_perf_load_cache_init(&f->cache, cfg->pool.perf.max_batch_tokens);
+  if (rc)
+    return rc;
+  f->perf.load_cache = &f->cache;
+  tf_perf_batch one = tf_perf_decode(1, 1);
+  tf_perf_step st;
+  if ((rc = tf_perf_step_time(&f->perf, &one, &st)))
+    return rc;
+  f->acc_milli = (int64_t)nearbyint(st.accepted_per_seq * (double)MILLI);
+  f->tokens_per_decode = 1 + cfg->pool.perf.speculation.draft_tokens;
+  f->cap_milli = cfg->pool.kv_tokens * MILLI;
+  size_t n = (size_t)cfg->pool.replicas, nc = cfg->n_classes;
+  f->rep = calloc(n, sizeof *f->rep);
+  f->cls = calloc(nc, sizeof *f->cls);
+  f->pend_in = calloc(nc, sizeof *f->pend_in);
+  f->pend_out = calloc(nc, sizeof *f->pend_out);
+  if (!f->rep || !f->cls || !f->pend_in || !f->pend_out)
+    return TF_FAIL(TF_ENOMEM, "fleet state");
+  for (size_t i = 0; i < n; i++) {
+    f->rep[i].wait_head = f->rep[i].wait_tail = NONE;
+    f->rep[i].run = malloc((size_t)cfg->pool.max_batch_seqs * sizeof *f->rep[i].run);
+    if (!f->rep[i].run)
+      return TF_FAIL(TF_ENOMEM, "running lists");
+  }
+  for (size_t c = 0; c < nc; c++) {
+    class_stats *s = &f->cls[c];
+    if (tf_hist_create(&s->ttft) || tf_hist_create(&s->tpot) || tf_hist_create(&s->e2e) ||
+        tf_hist_create(&s->queue))
+      return TF_FAIL(TF_ENOMEM, "histograms");
+    if ((rc = schedule_next(f, c, 0)))
+      return rc;
+  }
+  return 0;
+}
+
+static int fleet_event(tf_engine *e, uint32_t id, void *state, const tf_event *ev) {
+  (void)id;
+  fleet *f = state;
+  int64_t now = tf_engine_now(e);
+  if (ev->type == EV_ARRIVAL)
+    return on_arrival(f, (size_t)ev->arg, now);
+  int32_t ri = (int32_t)ev->arg;
+  return end_step(f, ri, f->rep[ri].iters, now);
+}
+
+/* At the end, a run still going applies the iterations that ended by then, as the exact mode's
+ * events up to the end would have; the step that follows them is never simulated. */
+static int fleet_final(tf_engine *e, uint32_t id, void *state) {
+  (void)id;
+  fleet *f = state;
+  int64_t end = tf_engine_now(e);
+  f->finishing = true;
+  for (int64_t ri = 0; ri < f->cfg->pool.replicas; ri++) {
+    replica *r = &f->rep[ri];
+    if (!r->busy || !r->pure)
+      continue;
+    int64_t t = r->start_ns, kv = r->kv_milli, m = 0;
+    for (; m < r->iters; m++) {
+      int64_t dt;
+      int rc = decode_ns(f, r->n_dec, kv, &dt);
+      if (rc)
+        return rc;
+      if (t + dt > end)
+        break;
+      t += dt;
+      kv += r->n_dec * f->acc_milli;
+    }
+    if (m > 0) {
+      int rc = end_step(f, (int32_t)ri, m, t);
+      if (rc)
+        return rc;
+    }
+  }
+  tick(f, end);
+  return 0;
+}
+
+static void fleet_destroy(void *state) {
+  fleet *f = state;
+  tf_perf_load_cache_fini(&f->cache);
+  if (f->rep)
+    for (int64_t i = 0; i < f->cfg->pool.replicas; i++)
+      free(f->rep[i].run);
+  if (f->cls)
+    for (size_t c = 0; c < f->cfg->n_classes; c++) {
+      tf_hist_destroy(f->cls[c].ttft);
+      tf_hist_destroy(f->cls[c].tpot);
+      tf_hist_destroy(f->cls[c].e2e);
+      tf_hist_destroy(f->cls[c].queue);
+    }
+  free(f->rep);
+  free(f->cls);
+  free(f->pend_in);
+  free(f->pend_out);
+  free(f->reqs);
+}
+
+static const tf_entity_type fleet_type = {
+    .name = "fleet",
+    .state_size = sizeof(fleet),
+    .init = fleet_init,
+    .event = fleet_event,
+    .final = fleet_final,
+    .destroy = fleet_destroy,
+};
+
+/* ---- results ---- */
+
+static tf_serving_latency latency(const tf_hist *h, double sum_ns) {
+  tf_serving_latency l = {.count = tf_hist_count(h)};
+  if (l.count == 0)
+    return l;
+  l.mean = sum_ns / (double)l.count * 1e-9;
+  l.p50 = (double)tf_hist_quantile(h, 0.5) * 1e-9;
+  l.p90 = (double)tf_hist_quantile(h, 0.9) * 1e-9;
+  l.p99 = (double)tf_hist_quantile(h, 0.99) * 1e-9;
+  l.p999 = (double)tf_hist_quantile(h, 0.999) * 1e-9;
+  l.max = (double)tf_hist_max(h) * 1e-9;
+  return l;
+}
+
+static void class_result(const class_stats *s, double window_s, tf_serving_class_result *o) {
+  *o = (tf_serving_class_result){
+      .arrivals = s->arrivals,
+      .completed = s->completed,
+      .slo_met = s->slo_met,
+      .preemptions = s->preemptions,
+      .rejected = s->rejected,
+      .input_tokens_per_s = s->input_tokens / window_s,
+      .output_tokens_per_s = s->output_tokens / window_s,
+      .requests_per_s = (double)s->completed / window_s,
+      .goodput_requests_per_s = (double)s->slo_met / window_s,
+      .goodput_tokens_per_s = s->good_tokens / window_s,
+      .ttft = latency(s->ttft, s->sum_ttft),
+      .tpot = latency(s->tpot, s->sum_tpot),
+      .e2e = latency(s->e2e, s->sum_e2e),
+      .queueing = latency(s->queue, s->sum_queue),
+  };
+}
+
+/* Adds b's histograms and sums into a, for the all-classes result. */
+static void merge(class_stats *a, const class_stats *b) {
+  a->arrivals += b->arrivals;
+  a->completed += b->completed;
+  a->slo_met += b->slo_met;
+  a->preemptions += b->preemptions;
+  a->rejected += b->rejected;
+  a->input_tokens += b->input_tokens;
+  a->output_tokens += b->output_tokens;
+  a->good_tokens += b->good_tokens;
+  a->sum_ttft += b->sum_ttft;
+  a->sum_tpot += b->sum_tpot;
+  a->sum_e2e += b->sum_e2e;
+  a->sum_queue += b->sum_queue;
+  tf_hist_merge(a->ttft, b->ttft);
+  tf_hist_merge(a->tpot, b->tpot);
+  tf_hist_merge(a->e2e, b->e2e);
+  tf_hist_merge(a->queue, b->queue);
+}
+
+static int collect(fleet *f, tf_serving_result *out) {
+  const tf_serving_config *cfg = f->cfg;
+  double window_s = (double)(cfg->duration_ns - cfg->warmup_ns) * 1e-9;
+  double window_ns = window_s * 1e9;
+  out->window_s = window_s;
+  out->n_classes = cfg->n_classes;
+  out->per_class = calloc(cfg->n_classes, sizeof *out->per_class);
+  if (!out->per_class)
+    return TF_FAIL(TF_ENOMEM, "results");
+  class_stats all = {0};
+  int rc = 0;
+  if (tf_hist_create(&all.ttft) || tf_hist_create(&all.tpot) || tf_hist_create(&all.e2e) ||
+      tf_hist_create(&all.queue))
+    rc = TF_FAIL(TF_ENOMEM, "histograms");
+  for (size_t c = 0; c < cfg->n_classes && rc == 0; c++) {
+    class_result(&f->cls[c], window_s, &out->per_class[c]);
+    merge(&all, &f->cls[c]);
+  }
+  if (rc == 0)
+    class_result(&all, window_s, &out->total);
+  tf_hist_destroy(all.ttft);
+  tf_hist_destroy(all.tpot);
+  tf_hist_destroy(all.e2e);
+  tf_hist_destroy(all.queue);
+  double busy = 0, kv = 0;
+  for (int64_t i = 0; i < cfg->pool.replicas; i++) {
+    busy += f->rep[i].busy_ns;
+    kv += f->rep[i].kv_integral;
+  }
+  double reps = (double)cfg->pool.replicas;
+  out->busy_fraction = busy / (reps * window_ns);
+  out->kv_utilisation = kv / ((double)f->cap_milli * reps * window_ns);
+  out->mean_in_system = f->win_in_system / window_ns;
+  out->mean_waiting = f->win_waiting / window_ns;
+  /* What is still in flight at the end. */
+  int64_t end = cfg->duration_ns;
+  for (int64_t i = 0; i < cfg->pool.replicas; i++) {
+    const replica *r = &f->rep[i];
+    for (int64_t k = 0; k < r->n_run; k++) {
+      const req *q = &f->reqs[r->run[k]];
+      out->in_flight_age_ns_sum += (double)(end - q->arrival_ns);
+      out->prefill_tokens_left += q->prompt - q->prefilled;
+      out->requests_in_flight++;
+    }
+    for (int32_t j = r->wait_head; j != NONE; j = f->reqs[j].next) {
+      const req *q = &f->reqs[j];
+      out->in_flight_age_ns_sum += (double)(end - q->arrival_ns);
+      /* Never admitted: not yet counted as admitted; preempted: its recompute is owed. */
+      if (q->admit_ns >= 0)
+        out->prefill_tokens_left += q->prompt - q->prefilled;
+      out->requests_in_flight++;
+    }
+  }
+  return rc;
+}
+
+int tf_serving_run(const tf_serving_config *cfg, uint64_t seed, tf_serving_result *out,
+                   tf_engine_stats *stats_out) {
+  memset(out, 0, sizeof *out);
+  int rc = tf_serving_config_check(cfg);
+  if (rc)
+    return rc;
+  tf_engine *e = NULL;
+  if ((rc = tf_engine_create(&e, seed)))
+    return rc;
+  tf_serving_run_args args = {.cfg = cfg, .out = out};
+  uint32_t id;
+  rc = tf_engine_add_entity(e, &fleet_type, &args, &id);
+  if (rc == 0)
+    rc = tf_engine_run(e, cfg->duration_ns);
+  if (rc == 0)
+    rc = collect(tf_engine_state(e, id), out);
+  if (rc == 0 && stats_out)
+    *stats_out = *tf_engine_get_stats(e);
+  tf_engine_destroy(e);
+  if (rc)
+    tf_serving_result_fini(out);
+  return rc;
+}
+
+void tf_serving_result_fini(tf_serving_result *r) {
+  free(r->per_class);
+  r->per_class = NULL;
+}

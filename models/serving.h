@@ -1,0 +1,118 @@
+/* The serving simulation: a fleet of model replicas serving classes of requests, with a router,
+ * continuous batching (token budget, chunked prefill, batch-size limit), a KV cache with
+ * admission control and preemption by recompute, and step times from the step-time model.
+ *
+ * Events scale with state changes, not iterations: a decode batch whose membership cannot change
+ * runs as one event however many iterations it lasts (a "run"); an arrival that could join cuts
+ * the run at the next iteration boundary. With exact_steps every iteration is an event; the two
+ * modes give identical results (tests/models/test_serving.c). */
+#ifndef TF_SERVING_H
+#define TF_SERVING_H
+
+#include <gsl/gsl_rng.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "perf.h"
+
+typedef enum tf_router_policy {
+  TF_ROUTER_ROUND_ROBIN,
+  TF_ROUTER_LEAST_WORK,   /* fewest outstanding tokens (input + output of unfinished requests) */
+  TF_ROUTER_POWER_OF_TWO, /* the less loaded of two replicas drawn at random */
+  TF_ROUTER_COUNT_
+} tf_router_policy;
+const char *tf_router_policy_name(tf_router_policy p); /* "round_robin", ... */
+
+/* Where a class's requests come from: the caller's traffic model. next() gives the next
+ * request's arrival instant (>= now_ns) and its input and output lengths in tokens (>= 1), drawing
+ * from r (the class's own stream); it returns 0, 1 when the class has no more requests, or a
+ * negative TF_E* code. */
+typedef struct tf_serving_source {
+  int (*next)(void *ctx, gsl_rng *r, int64_t now_ns, int64_t *arrival_ns, int64_t *input,
+              int64_t *output);
+  void *ctx;
+} tf_serving_source;
+
+typedef struct tf_serving_class {
+  const char *name;
+  tf_serving_source source;
+  double prefix_hit;   /* share of each prompt already in the prefix cache, [0, 1) */
+  double slo_ttft_s;   /* a request meets its SLO when TTFT <= this and TPOT <= slo_tpot_s; */
+  double slo_tpot_s;   /* 0 means no target */
+  tf_router_policy router;
+} tf_serving_class;
+
+/* One pool of identical replicas serving prefill and decode together (colocated). */
+typedef struct tf_serving_pool {
+  tf_perf_config perf;      /* one replica's deployment; perf.max_batch_tokens is the per-step
+                               token budget */
+  int64_t replicas;         /* >= 1 */
+  int64_t max_batch_seqs;   /* running sequences per replica, >= 1 */
+  int64_t kv_tokens;        /* KV-cache capacity of a replica in tokens, >= 1 (tf_perf_memory:
+                               max_tokens x dp) */
+} tf_serving_pool;
+
+typedef struct tf_serving_config {
+  const tf_serving_class *classes;
+  size_t n_classes;
+  tf_serving_pool pool;
+  int64_t warmup_ns;   /* statistics cover requests arriving in [warmup_ns, duration_ns] */
+  int64_t duration_ns; /* the run ends here */
+  int64_t arrivals_end_ns; /* no arrivals after this (0: duration_ns): lets a run drain */
+  bool exact_steps;    /* one event per iteration instead of per run */
+} tf_serving_config;
+
+/* Latency statistics, seconds. */
+typedef struct tf_serving_latency {
+  uint64_t count;
+  double mean, p50, p90, p99, p999, max;
+} tf_serving_latency;
+
+typedef struct tf_serving_class_result {
+  uint64_t arrivals;    /* in the window */
+  uint64_t completed;   /* arrived in the window and finished by its end */
+  uint64_t slo_met;     /* of those, meeting the class's TTFT and TPOT targets */
+  uint64_t preemptions; /* of requests arriving in the window */
+  uint64_t rejected;    /* arrived in the window needing more KV than a replica has */
+  double input_tokens_per_s, output_tokens_per_s; /* of completed requests, over the window */
+  double requests_per_s, goodput_requests_per_s, goodput_tokens_per_s;
+  tf_serving_latency ttft, tpot, e2e, queueing; /* queueing: arrival to first admission */
+} tf_serving_class_result;
+
+/* What a run measured. Time averages cover [warmup_ns, duration_ns]. */
+typedef struct tf_serving_result {
+  double window_s;
+  size_t n_classes;
+  tf_serving_class_result *per_class; /* n_classes entries, owned (tf_serving_result_fini) */
+  tf_serving_class_result total;
+  double busy_fraction;    /* replica-time spent stepping / (replicas x window) */
+  double kv_utilisation;   /* time-average KV tokens in use / capacity, over replicas */
+  double mean_in_system;   /* time-average requests in the system (waiting + running) */
+  double mean_waiting;     /* time-average requests waiting for admission */
+  uint64_t iterations;     /* model forward passes, all replicas, whole run */
+  uint64_t runs;           /* events that advanced replicas (iterations / runs: coalescing) */
+  /* Whole-run accounting, every request (warm-up included), for invariants:
+   * Little:  in_system_ns_integral == sojourn_ns_sum + in_flight_age_ns_sum at the end;
+   * tokens:  prefill_tokens_done + prefill_tokens_left == prompt_tokens_admitted
+   *          + recompute_tokens;  output_tokens_done == sum of outputs of finished requests. */
+  double in_system_ns_integral;
+  double sojourn_ns_sum;
+  double in_flight_age_ns_sum;
+  int64_t requests_arrived, requests_finished, requests_in_flight, requests_rejected;
+  int64_t prompt_tokens_admitted, recompute_tokens, prefill_tokens_done, prefill_tokens_left;
+  int64_t output_tokens_done, output_tokens_expected;
+  int64_t preemptions;
+} tf_serving_result;
+
+/* Checks cfg: 0, or TF_EINVAL / TF_ERANGE with a message naming the field. */
+int tf_serving_config_check(const tf_serving_config *cfg);
+
+/* Simulates cfg with master seed `seed` and fills *out (free it with tf_serving_result_fini);
+ * stats_out (may be NULL) receives the engine's statistics. 0, TF_ENOMEM, or a source's error. */
+int tf_serving_run(const tf_serving_config *cfg, uint64_t seed, tf_serving_result *out,
+                   tf_engine_stats *stats_out);
+void tf_serving_result_fini(tf_serving_result *r);
+
+#endif

@@ -1,0 +1,224 @@
+/* Serving simulation: queueing theory at batch size 1, Little's law, token and request
+ * conservation with preemptions, coalesced runs against iteration-by-iteration steps, and
+ * determinism. */
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "diag.h"
+#include "error.h"
+#include "gpu_profile.h"
+#include "queueing.h"
+#include "serving.h"
+#include "tf_test.h"
+
+static tf_catalog *cat;
+
+/* A Poisson source with fixed lengths, or lengths uniform in [len, 2 len] when spread. */
+typedef struct poisson {
+  double rate_per_s;
+  int64_t input, output;
+  bool spread;
+  int64_t last_ns;
+} poisson;
+
+static int poisson_next(void *ctx, gsl_rng *r, int64_t now_ns, int64_t *at, int64_t *in,
+                        int64_t *out) {
+  poisson *p = ctx;
+  (void)now_ns;
+  p->last_ns += 1 + (int64_t)(gsl_ran_exponential(r, 1.0 / p->rate_per_s) * 1e9);
+  *at = p->last_ns;
+  *in = p->input + (p->spread ? (int64_t)gsl_rng_uniform_int(r, (unsigned long)p->input) : 0);
+  *out = p->output + (p->spread ? (int64_t)gsl_rng_uniform_int(r, (unsigned long)p->output) : 0);
+  return 0;
+}
+
+static tf_perf_config perf(const char *model, const char *gpu, int64_t tp, int64_t dp,
+                           int64_t ep, tf_precision p) {
+  return (tf_perf_config){
+      .model = tf_catalog_find_model(cat, model),
+      .hw = {.gpu = tf_catalog_find_gpu(cat, gpu), .scale_up_domain = 8},
+      .profile = tf_gpu_profile_default(),
+      .layout = {.tp = tp, .dp = dp, .ep = ep, .pp = 1},
+      .precision = {p, p, p, p},
+      .memory_utilisation = 0.9,
+      .max_batch_tokens = 8192,
+  };
+}
+
+/* Batch size 1, Poisson arrivals, fixed lengths: every request takes the same service time S (a
+ * prefill step and output - 1 decode steps), so the replica is an M/D/1 queue. */
+static void test_md1(void) {
+  tf_perf_config pc = perf("llama-3.1-70b", "h200", 8, 1, 1, TF_PREC_BF16);
+  const int64_t in = 512, out = 32;
+  /* S by hand from the step model, rounding each step to whole ns as the simulation does. */
+  tf_perf_step st;
+  tf_perf_batch pre = tf_perf_prefill(1, (double)in, 0);
+  TF_CHECK_INT(tf_perf_step_time(&pc, &pre, &st), 0);
+  int64_t s_ns = (int64_t)nearbyint(st.stage_s * 1e9);
+  for (int64_t g = 1; g < out; g++) {
+    tf_perf_batch d = tf_perf_decode(1, (double)(in + g));
+    TF_CHECK_INT(tf_perf_step_time(&pc, &d, &st), 0);
+    s_ns += (int64_t)nearbyint(st.stage_s * 1e9);
+  }
+  double s = (double)s_ns * 1e-9, rho = 0.6, lambda = rho / s;
+  poisson src = {.rate_per_s = lambda, .input = in, .output = out};
+  tf_serving_class cls = {.name = "md1", .source = {poisson_next, &src}};
+  tf_serving_config cfg = {
+      .classes = &cls,
+      .n_classes = 1,
+      .pool = {.perf = pc, .replicas = 1, .max_batch_seqs = 1, .kv_tokens = 100000},
+      .warmup_ns = (int64_t)(500 * s * 1e9),
+      .duration_ns = (int64_t)(40500 * s * 1e9),
+  };
+  tf_serving_result r;
+  TF_CHECK_INT(tf_serving_run(&cfg, 1, &r, NULL), 0);
+  tf_queueing_result th;
+  TF_CHECK_INT(tf_queueing_md1(lambda, s, &th), 0);
+  printf("  M/D/1, S = %.4f s, rho %.2f: Wq %.4f s (theory %.4f), W %.4f s (theory %.4f), "
+         "busy %.4f, %llu requests\n",
+         s, rho, r.total.queueing.mean, th.wq_s, r.total.e2e.mean, th.w_s, r.busy_fraction,
+         (unsigned long long)r.total.completed);
+  TF_CHECK(r.total.completed > 23000);
+  TF_CHECK_NEAR(r.total.queueing.mean, th.wq_s, 0.05 * th.wq_s);
+  TF_CHECK_NEAR(r.total.e2e.mean, th.w_s, 0.02 * th.w_s);
+  TF_CHECK_NEAR(r.busy_fraction, rho, 0.02);
+  /* Without waiting, TTFT is exactly the prefill step and E2E exactly S. */
+  TF_CHECK_NEAR(r.total.e2e.mean - r.total.queueing.mean, s, 1e-9);
+  tf_serving_result_fini(&r);
+}
+
+static tf_serving_config moe_config(tf_serving_class *cls, poisson *src, int64_t kv_tokens,
+                                    bool exact) {
+  tf_perf_config pc = perf("deepseek-v3", "h200", 1, 8, 8, TF_PREC_FP8);
+  pc.speculation = (tf_perf_speculation){.draft_tokens = 1, .acceptance = 0.7};
+  *cls = (tf_serving_class){.name = "chat",
+                            .source = {poisson_next, src},
+                            .prefix_hit = 0.25,
+                            .slo_ttft_s = 2,
+                            .slo_tpot_s = 0.05,
+                            .router = TF_ROUTER_POWER_OF_TWO};
+  return (tf_serving_config){
+      .classes = cls,
+      .n_classes = 1,
+      .pool = {.perf = pc, .replicas = 3, .max_batch_seqs = 64, .kv_tokens = kv_tokens},
+      .warmup_ns = 5000000000,
+      .duration_ns = 60000000000,
+      .exact_steps = exact,
+  };
+}
+
+/* The same requests with every iteration an event, and with decode runs coalesced. */
+static void test_coalesced_equals_exact(void) {
+  for (int tight = 0; tight < 2; tight++) {
+    tf_serving_class c1, c2;
+    poisson s1 = {.rate_per_s = 6, .input = 600, .output = 150, .spread = true};
+    poisson s2 = s1;
+    /* tight: a small KV cache forces preemptions. */
+    int64_t kv = tight ? 3000 : 400000;
+    tf_serving_config exact = moe_config(&c1, &s1, kv, true);
+    tf_serving_config fast = moe_config(&c2, &s2, kv, false);
+    tf_serving_result a, b;
+    tf_engine_stats sa, sb;
+    TF_CHECK_INT(tf_serving_run(&exact, 7, &a, &sa), 0);
+    TF_CHECK_INT(tf_serving_run(&fast, 7, &b, &sb), 0);
+    printf("  coalescing (%s KV): %llu iterations, exact %llu events, coalesced %llu events; "
+           "%lld preemptions, %llu completed\n",
+           tight ? "small" : "large", (unsigned long long)a.iterations,
+           (unsigned long long)sa.events_processed, (unsigned long long)sb.events_processed,
+           (long long)a.preemptions, (unsigned long long)a.total.completed);
+    TF_CHECK(a.total.completed > 100);
+    TF_CHECK(tight ? a.preemptions > 0 : a.preemptions == 0);
+    TF_CHECK(sb.events_processed * 3 < sa.events_processed);
+    TF_CHECK(memcmp(&a.total, &b.total, sizeof a.total) == 0);
+    TF_CHECK(memcmp(a.per_class, b.per_class, sizeof *a.per_class) == 0);
+    TF_CHECK(a.iterations == b.iterations);
+    TF_CHECK(a.busy_fraction == b.busy_fraction && a.kv_utilisation == b.kv_utilisation);
+    TF_CHECK(a.mean_in_system == b.mean_in_system && a.mean_waiting == b.mean_waiting);
+    TF_CHECK(a.prefill_tokens_done == b.prefill_tokens_done);
+    TF_CHECK(a.output_tokens_done == b.output_tokens_done);
+    TF_CHECK(a.in_system_ns_integral == b.in_system_ns_integral);
+    tf_serving_result_fini(&a);
+    tf_serving_result_fini(&b);
+  }
+}
+
+/* Little's law as an identity: the integral of the number in the system equals the sum of the
+ * time each request spent in it (the finished ones' whole stay, the others' stay so far); and
+ * in the window L = lambda W statistically. Tokens and requests are conserved, preemptions
+ * included. */
+static void test_little_and_conservation(void) {
+  for (int tight = 0; tight < 2; tight++) {
+    tf_serving_class c;
+    poisson s = {.rate_per_s = 6, .input = 600, .output = 150, .spread = true};
+    tf_serving_config cfg = moe_config(&c, &s, tight ? 3000 : 400000, false);
+    cfg.duration_ns = 200000000000;
+    tf_serving_result r;
+    TF_CHECK_INT(tf_serving_run(&cfg, 3, &r, NULL), 0);
+    double stays = r.sojourn_ns_sum + r.in_flight_age_ns_sum;
+    TF_CHECK_NEAR(r.in_system_ns_integral, stays, 1e-9 * stays);
+    TF_CHECK_INT(r.requests_arrived,
+                 r.requests_finished + r.requests_in_flight + r.requests_rejected);
+    TF_CHECK_INT(r.prefill_tokens_done + r.prefill_tokens_left,
+                 r.prompt_tokens_admitted + r.recompute_tokens);
+    TF_CHECK(r.output_tokens_done <= r.output_tokens_expected);
+    double l = r.mean_in_system, lw = r.total.requests_per_s * r.total.e2e.mean;
+    printf("  Little (%s KV): L %.3f, lambda W %.3f; %lld preemptions, KV use %.3f, busy %.3f\n",
+           tight ? "small" : "large", l, lw, (long long)r.preemptions, r.kv_utilisation,
+           r.busy_fraction);
+    TF_CHECK_NEAR(l, lw, 0.05 * l);
+    TF_CHECK(r.kv_utilisation > 0 && r.kv_utilisation <= 1);
+    if (tight)
+      TF_CHECK(r.preemptions > 0 && r.recompute_tokens > 0);
+    tf_serving_result_fini(&r);
+  }
+}
+
+static void test_determinism_and_errors(void) {
+  tf_serving_class c;
+  poisson s1 = {.rate_per_s = 6, .input = 600, .output = 150, .spread = true}, s2 = s1, s3 = s1;
+  tf_serving_config cfg = moe_config(&c, &s1, 400000, false);
+  tf_serving_result a, b, d;
+  TF_CHECK_INT(tf_serving_run(&cfg, 11, &a, NULL), 0);
+  c.source.ctx = &s2;
+  TF_CHECK_INT(tf_serving_run(&cfg, 11, &b, NULL), 0);
+  c.source.ctx = &s3;
+  TF_CHECK_INT(tf_serving_run(&cfg, 12, &d, NULL), 0);
+  TF_CHECK(memcmp(&a.total, &b.total, sizeof a.total) == 0);
+  TF_CHECK(memcmp(&a.total, &d.total, sizeof a.total) != 0);
+  tf_serving_result_fini(&a);
+  tf_serving_result_fini(&b);
+  tf_serving_result_fini(&d);
+
+  /* A request larger than a replica's KV cache is rejected, not stuck. */
+  poisson big = {.rate_per_s = 1, .input = 5000, .output = 100};
+  c.source.ctx = &big;
+  cfg.pool.kv_tokens = 4000;
+  TF_CHECK_INT(tf_serving_run(&cfg, 1, &a, NULL), 0);
+  TF_CHECK(a.total.rejected > 0 && a.total.completed == 0);
+  TF_CHECK_INT(a.requests_rejected, a.requests_arrived);
+  tf_serving_result_fini(&a);
+
+  cfg.pool.replicas = 0;
+  TF_CHECK_INT(tf_serving_run(&cfg, 1, &a, NULL), TF_ERANGE);
+  cfg.pool.replicas = 1;
+  cfg.warmup_ns = cfg.duration_ns;
+  TF_CHECK_INT(tf_serving_run(&cfg, 1, &a, NULL), TF_ERANGE);
+}
+
+int main(void) {
+  tf_diags *d;
+  if (tf_diags_create(&d) != 0 || tf_catalog_open(TF_CATALOG_DIR, &cat, d) != 0) {
+    tf_diags_print(d, stderr);
+    return 1;
+  }
+  tf_diags_destroy(d);
+  test_md1();
+  test_coalesced_equals_exact();
+  test_little_and_conservation();
+  test_determinism_and_errors();
+  tf_catalog_destroy(cat);
+  return tf_test_report("models_serving");
+}
