@@ -281,63 +281,60 @@ static int iteration_ns(fleet *f, replica *r, int64_t kv_milli, int64_t *out) {
   return decode_ns(f, r->n_dec, kv_milli, out);
 }
 
-/* Applies the first m iterations of r's step, which began at r->start_ns, and ends it at now. */
+/* Applies the first m iterations of r's step, which began at r->start_ns, and ends it at now.
+ * One pass over the running requests whatever m is. */
 static int end_step(fleet *f, int32_t ri, int64_t m, int64_t now) {
   replica *r = &f->rep[ri];
   const tf_serving_config *cfg = f->cfg;
-  int64_t t = r->start_ns;
+  int64_t t = r->start_ns, kv = r->kv_milli, per_iter = r->n_dec * f->acc_milli;
   for (int64_t j = 0; j < m; j++) {
     int64_t dt;
-    int rc = iteration_ns(f, r, r->kv_milli, &dt);
+    int rc = iteration_ns(f, r, kv, &dt);
     if (rc)
       return rc;
     double w = clip_len(t, t + dt, cfg->warmup_ns, cfg->duration_ns);
     r->busy_ns += w;
-    r->kv_integral += (double)r->kv_milli * w;
+    r->kv_integral += (double)kv * w;
     t += dt;
-    /* Every decoding sequence emits the expected accepted tokens of a step. */
-    for (int64_t k = 0; k < r->n_run; k++) {
-      req *q = &f->reqs[r->run[k]];
-      if (decoding(q) && q->chunk == 0) {
-        q->gen_milli += f->acc_milli;
-        q->kv_milli += f->acc_milli;
-        r->kv_milli += f->acc_milli;
-      }
-    }
+    kv += per_iter; /* every decoding sequence emits a step's expected accepted tokens */
   }
   assert(t == now);
+  r->kv_milli = kv;
   f->out->iterations += (uint64_t)m;
   f->out->runs++;
-  /* Prefill chunks (single-iteration steps only); a finished prompt emits the first token. */
+  int64_t grow = m * f->acc_milli, w = 0;
   for (int64_t k = 0; k < r->n_run; k++) {
-    req *q = &f->reqs[r->run[k]];
-    if (q->chunk == 0)
-      continue;
-    q->prefilled += q->chunk;
-    f->out->prefill_tokens_done += q->chunk;
-    q->chunk = 0;
-    if (decoding(q) && q->first_token_ns < 0) {
-      q->first_token_ns = now;
-      q->gen_milli += MILLI;
-      q->kv_milli += MILLI;
-      r->kv_milli += MILLI;
-    }
-  }
-  /* Finished sequences leave. */
-  for (int64_t k = 0; k < r->n_run;) {
     int32_t i = r->run[k];
     req *q = &f->reqs[i];
+    if (q->chunk == 0) {
+      if (decoding(q)) {
+        q->gen_milli += grow;
+        q->kv_milli += grow;
+      }
+    } else {
+      /* A prefill chunk (single-iteration steps only); a finished prompt emits the first token. */
+      q->prefilled += q->chunk;
+      f->out->prefill_tokens_done += q->chunk;
+      q->chunk = 0;
+      if (decoding(q) && q->first_token_ns < 0) {
+        q->first_token_ns = now;
+        q->gen_milli += MILLI;
+        q->kv_milli += MILLI;
+        r->kv_milli += MILLI;
+      }
+    }
     if (q->first_token_ns >= 0 && decoding(q) && q->gen_milli >= q->output * MILLI) {
       tick(f, now);
       f->in_system--;
       r->work_tokens -= q->input + q->output;
+      r->kv_milli -= q->kv_milli;
       record(f, q, now);
-      remove_running(r, q, k);
       free_req(f, i);
     } else {
-      k++;
+      r->run[w++] = i;
     }
   }
+  r->n_run = w;
   r->busy = false;
   return f->finishing ? 0 : start_step(f, ri, now);
 }
@@ -355,13 +352,11 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
     return 0;
   const tf_serving_config *cfg = f->cfg;
   /* Room for one more step of every decoding sequence, else preempt the newest. */
-  int64_t n_dec;
-  for (;;) {
-    n_dec = 0;
-    for (int64_t k = 0; k < r->n_run; k++)
-      n_dec += decoding(&f->reqs[r->run[k]]);
-    if (n_dec == 0 || r->kv_milli + n_dec * f->acc_milli <= f->cap_milli)
-      break;
+  int64_t n_dec = 0;
+  for (int64_t k = 0; k < r->n_run; k++)
+    n_dec += decoding(&f->reqs[r->run[k]]);
+  while (n_dec > 0 && r->kv_milli + n_dec * f->acc_milli > f->cap_milli) {
+    n_dec -= decoding(&f->reqs[r->run[r->n_run - 1]]);
     preempt_newest(f, r, now);
   }
   int64_t budget = cfg->pool.perf.max_batch_tokens - n_dec * f->tokens_per_decode;
