@@ -117,6 +117,11 @@ int tf_serving_config_check(const tf_serving_config *cfg) {
     return TF_FAIL(TF_ERANGE, "need 0 <= warmup < duration");
   if (cfg->arrivals_end_ns < 0)
     return TF_FAIL(TF_ERANGE, "arrivals_end must be >= 0");
+  if (cfg->series_interval_ns < 0 ||
+      (cfg->series_interval_ns > 0 &&
+       (cfg->duration_ns - cfg->warmup_ns) / cfg->series_interval_ns >= TF_SERVING_SERIES_MAX))
+    return TF_FAIL(TF_ERANGE, "the time series interval must be > 0 and give at most %d intervals",
+                   TF_SERVING_SERIES_MAX);
   return 0;
 }
 
@@ -127,8 +132,47 @@ static double clip_len(int64_t a, int64_t b, int64_t lo, int64_t hi) {
   return e > s ? (double)(e - s) : 0;
 }
 
+/* The time-series interval holding t, or NULL outside the window (or without a series). */
+static tf_serving_interval *interval_at(fleet *f, int64_t t) {
+  const tf_serving_config *cfg = f->cfg;
+  if (!f->out->series || t < cfg->warmup_ns || t >= cfg->duration_ns)
+    return NULL;
+  return &f->out->series[(t - cfg->warmup_ns) / cfg->series_interval_ns];
+}
+
+/* Adds the part of [a, b) each interval holds to its busy time (a fraction later). */
+static void series_busy(fleet *f, int64_t a, int64_t b) {
+  const tf_serving_config *cfg = f->cfg;
+  if (!f->out->series)
+    return;
+  int64_t lo = a > cfg->warmup_ns ? a : cfg->warmup_ns;
+  int64_t hi = b < cfg->duration_ns ? b : cfg->duration_ns;
+  while (lo < hi) {
+    int64_t k = (lo - cfg->warmup_ns) / cfg->series_interval_ns;
+    int64_t edge = cfg->warmup_ns + (k + 1) * cfg->series_interval_ns;
+    int64_t e = edge < hi ? edge : hi;
+    f->out->series[k].busy_fraction += (double)(e - lo);
+    lo = e;
+  }
+}
+
 /* Integrates the number in system and waiting up to now; call before either changes. */
 static void tick(fleet *f, int64_t now) {
+  if (f->out->series) {
+    /* The counts hold from last_change_ns to now: they are the state at every interval end
+     * passed in between. */
+    const tf_serving_config *cfg = f->cfg;
+    int64_t iv = cfg->series_interval_ns;
+    int64_t from = f->last_change_ns < cfg->warmup_ns ? cfg->warmup_ns : f->last_change_ns;
+    int64_t k = (from - cfg->warmup_ns) / iv; /* first interval whose end may be passed */
+    for (; k < (int64_t)f->out->n_series; k++) {
+      int64_t edge = cfg->warmup_ns + (k + 1) * iv;
+      if (edge > now || edge <= f->last_change_ns)
+        break;
+      f->out->series[k].waiting = f->waiting;
+      f->out->series[k].in_system = f->in_system;
+    }
+  }
   if (now > f->last_change_ns) {
     double dt = (double)(now - f->last_change_ns);
     f->out->in_system_ns_integral += (double)f->in_system * dt;
@@ -216,6 +260,11 @@ static void record(fleet *f, req *q, int64_t now) {
   f->out->requests_finished++;
   f->out->sojourn_ns_sum += (double)(now - q->arrival_ns);
   f->out->output_tokens_done += q->output;
+  tf_serving_interval *iv = interval_at(f, now);
+  if (iv) {
+    iv->completed++;
+    iv->output_tokens += (double)q->output;
+  }
   if (!q->in_window || now > f->cfg->duration_ns)
     return;
   int64_t ttft = q->first_token_ns - q->arrival_ns, e2e = now - q->arrival_ns;
@@ -294,6 +343,7 @@ static int end_step(fleet *f, int32_t ri, int64_t m, int64_t now) {
       return rc;
     double w = clip_len(t, t + dt, cfg->warmup_ns, cfg->duration_ns);
     r->busy_ns += w;
+    series_busy(f, t, t + dt);
     r->kv_integral += (double)kv * w;
     t += dt;
     kv += per_iter; /* every decoding sequence emits a step's expected accepted tokens */
@@ -530,6 +580,9 @@ static int on_arrival(fleet *f, size_t ci, int64_t now) {
   bool in_window = now >= f->cfg->warmup_ns;
   if (in_window)
     s->arrivals++;
+  tf_serving_interval *iv = interval_at(f, now);
+  if (iv)
+    iv->arrivals++;
   f->out->requests_arrived++;
   int64_t in = f->pend_in[ci], outl = f->pend_out[ci];
   /* A request whose whole context cannot fit in one replica's KV cache could never run. */
@@ -583,6 +636,16 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
   f->cfg = cfg;
   f->out = args->out;
   f->free_head = NONE;
+  if (cfg->series_interval_ns > 0) {
+    int64_t window = cfg->duration_ns - cfg->warmup_ns;
+    int64_t n = (window + cfg->series_interval_ns - 1) / cfg->series_interval_ns;
+    f->out->series = calloc((size_t)n, sizeof *f->out->series);
+    if (!f->out->series)
+      return TF_FAIL(TF_ENOMEM, "a time series of %lld intervals", (long long)n);
+    f->out->n_series = (size_t)n;
+    for (int64_t k = 0; k < n; k++)
+      f->out->series[k].start_s = (double)(k * cfg->series_interval_ns) * 1e-9;
+  }
   f->perf = cfg->pool.perf;
   int rc = tf_perf_load_cache_init(&f->cache, cfg->pool.perf.max_batch_tokens);
   if (rc)
@@ -778,6 +841,12 @@ static int collect(fleet *f, tf_serving_result *out) {
   out->kv_utilisation = kv / ((double)f->cap_milli * reps * window_ns);
   out->mean_in_system = f->win_in_system / window_ns;
   out->mean_waiting = f->win_waiting / window_ns;
+  for (size_t k = 0; k < out->n_series; k++) {
+    int64_t a = cfg->warmup_ns + (int64_t)k * cfg->series_interval_ns;
+    int64_t b = a + cfg->series_interval_ns < cfg->duration_ns ? a + cfg->series_interval_ns
+                                                                : cfg->duration_ns;
+    out->series[k].busy_fraction /= reps * (double)(b - a);
+  }
   /* What is still in flight at the end. */
   int64_t end = cfg->duration_ns;
   for (int64_t i = 0; i < cfg->pool.replicas; i++) {
@@ -826,5 +895,8 @@ int tf_serving_run(const tf_serving_config *cfg, uint64_t seed, tf_serving_resul
 
 void tf_serving_result_fini(tf_serving_result *r) {
   free(r->per_class);
+  free(r->series);
   r->per_class = NULL;
+  r->series = NULL;
+  r->n_series = 0;
 }

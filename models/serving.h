@@ -62,7 +62,20 @@ typedef struct tf_serving_config {
   int64_t duration_ns; /* the run ends here */
   int64_t arrivals_end_ns; /* no arrivals after this (0: duration_ns): lets a run drain */
   bool exact_steps;    /* one event per iteration instead of per run */
+  int64_t series_interval_ns; /* > 0: time series over the window in intervals this long */
 } tf_serving_config;
+
+/* Most intervals a time series may have (TF_ERANGE beyond). */
+#define TF_SERVING_SERIES_MAX 1000000
+
+/* One interval of the time series, [start_s, start_s + interval). */
+typedef struct tf_serving_interval {
+  double start_s;
+  uint64_t arrivals, completed; /* requests arriving, finishing in the interval */
+  double output_tokens;         /* of the requests finishing in it */
+  int64_t waiting, in_system;   /* at the interval's end */
+  double busy_fraction;         /* replica stepping time / (replicas x interval) */
+} tf_serving_interval;
 
 /* Latency statistics, seconds. */
 typedef struct tf_serving_latency {
@@ -87,6 +100,8 @@ typedef struct tf_serving_result {
   size_t n_classes;
   tf_serving_class_result *per_class; /* n_classes entries, owned (tf_serving_result_fini) */
   tf_serving_class_result total;
+  size_t n_series;
+  tf_serving_interval *series; /* n_series entries when series_interval_ns > 0, owned */
   double busy_fraction;    /* replica-time spent stepping / (replicas x window) */
   double kv_utilisation;   /* time-average KV tokens in use / capacity, over replicas */
   double mean_in_system;   /* time-average requests in the system (waiting + running) */

@@ -107,6 +107,7 @@ static tf_serving_config moe_config(tf_serving_class *cls, poisson *src, int64_t
       .warmup_ns = 5000000000,
       .duration_ns = 60000000000,
       .exact_steps = exact,
+      .series_interval_ns = 1000000000,
   };
 }
 
@@ -140,6 +141,18 @@ static void test_coalesced_equals_exact(void) {
     TF_CHECK(a.prefill_tokens_done == b.prefill_tokens_done);
     TF_CHECK(a.output_tokens_done == b.output_tokens_done);
     TF_CHECK(a.in_system_ns_integral == b.in_system_ns_integral);
+    TF_CHECK(a.n_series == 55 && b.n_series == 55);
+    TF_CHECK(memcmp(a.series, b.series, a.n_series * sizeof *a.series) == 0);
+    /* The series adds up to the window's figures. */
+    uint64_t arrivals = 0;
+    double busy = 0;
+    for (size_t k = 0; k < a.n_series; k++) {
+      arrivals += a.series[k].arrivals;
+      busy += a.series[k].busy_fraction / (double)a.n_series;
+      TF_CHECK(a.series[k].waiting >= 0 && a.series[k].in_system >= a.series[k].waiting);
+    }
+    TF_CHECK_INT(arrivals, a.total.arrivals);
+    TF_CHECK_NEAR(busy, a.busy_fraction, 1e-9);
     tf_serving_result_fini(&a);
     tf_serving_result_fini(&b);
   }
