@@ -13,7 +13,7 @@
  * (1 + a + a^2 ...) accumulate exactly and identically in both step modes. */
 #define MILLI INT64_C(1000)
 
-enum { EV_ARRIVAL = 1, EV_STEP = 2 };
+enum { EV_ARRIVAL = 1, EV_STEP = 2, EV_KV_DONE = 3 };
 /* An arrival at the instant a step ends is queued before the step's end is handled, so it can
  * join the next step in both modes. */
 enum { PRIO_ARRIVAL = 0, PRIO_STEP = 1 };
@@ -43,6 +43,7 @@ typedef struct replica {
   bool busy, pure;     /* stepping; the step is a decode-only run */
   int64_t start_ns, iters, single_ns; /* current step: start, iterations, length if not pure */
   int64_t n_dec;                      /* decoding sequences in the current step */
+  int32_t pool;                       /* index into fleet.pool */
   tf_evq_handle ev;
   double busy_ns, kv_integral; /* inside the window; kv in milli-token ns */
 } replica;
@@ -59,22 +60,35 @@ typedef struct tf_serving_run_args {
   tf_serving_result *out;
 } tf_serving_run_args;
 
+/* A pool of identical replicas and what its steps need. */
+typedef struct pool_state {
+  const tf_serving_pool *cfg;
+  tf_perf_config perf;       /* the pool's, with the load cache attached */
+  tf_perf_load_cache cache;
+  int64_t acc_milli;         /* output tokens a decode step emits per sequence, x 1000 */
+  int64_t tokens_per_decode; /* tokens a decode sequence puts through a step: 1 + drafts */
+  int64_t cap_milli;         /* a replica's KV cache */
+  int32_t first, count;      /* its replicas in fleet.rep */
+  bool prefill_only;         /* disaggregated prefill pool: requests leave after prefill */
+} pool_state;
+
 typedef struct fleet {
   tf_engine *e;
   uint32_t self;
   bool finishing; /* final handler: apply what ended, start nothing */
   const tf_serving_config *cfg;
-  tf_perf_config perf;       /* the pool's, with the load cache attached */
-  tf_perf_load_cache cache;
-  int64_t acc_milli;         /* output tokens a decode step emits per sequence, x 1000 */
-  int64_t tokens_per_decode; /* tokens a decode sequence puts through a step: 1 + drafts */
-  int64_t cap_milli;
+  pool_state pool[2]; /* colocated: pool[0] only; disaggregated: prefill, decode */
+  int n_pools;
+  int32_t n_rep;
+  double kv_bytes_per_token, kv_bytes_per_s, kv_latency_s; /* prefill -> decode transfers */
   replica *rep;
   req *reqs;
   int32_t n_reqs, cap_reqs, free_head;
   class_stats *cls;
   int64_t *pend_at, *pend_in, *pend_out; /* each class's next request */
-  uint64_t rr;
+  uint64_t rr[2]; /* round-robin positions, per pool */
+  int64_t in_transfer; /* requests whose KV cache is moving between pools */
+  double in_transfer_arrival_sum;
   int64_t in_system, waiting, last_change_ns;
   tf_serving_result *out;
   double win_in_system, win_waiting;
@@ -85,6 +99,21 @@ const char *tf_router_policy_name(tf_router_policy p) {
   static const char *const names[TF_ROUTER_COUNT_] = {"round_robin", "least_work",
                                                       "power_of_two"};
   return (unsigned)p < TF_ROUTER_COUNT_ ? names[p] : "unknown";
+}
+
+static int check_pool(const tf_serving_pool *p) {
+  int rc = tf_perf_config_check(&p->perf);
+  if (rc)
+    return rc;
+  if (p->replicas < 1 || p->replicas > INT32_MAX)
+    return TF_FAIL(TF_ERANGE, "replicas must be in 1 .. %d", INT32_MAX);
+  if (p->max_batch_seqs < 1)
+    return TF_FAIL(TF_ERANGE, "max_batch_seqs must be >= 1");
+  if (p->kv_tokens < 1)
+    return TF_FAIL(TF_ERANGE, "the KV cache must hold at least one token");
+  if (p->perf.max_batch_tokens <= p->perf.speculation.draft_tokens)
+    return TF_FAIL(TF_ERANGE, "the step token budget must exceed 1 + draft tokens");
+  return 0;
 }
 
 int tf_serving_config_check(const tf_serving_config *cfg) {
@@ -101,18 +130,11 @@ int tf_serving_config_check(const tf_serving_config *cfg) {
     if ((unsigned)c->router >= TF_ROUTER_COUNT_)
       return TF_FAIL(TF_EINVAL, "class %s: unknown router policy", c->name);
   }
-  const tf_serving_pool *p = &cfg->pool;
-  int rc = tf_perf_config_check(&p->perf);
-  if (rc)
-    return rc;
-  if (p->replicas < 1 || p->replicas > INT32_MAX)
-    return TF_FAIL(TF_ERANGE, "replicas must be in 1 .. %d", INT32_MAX);
-  if (p->max_batch_seqs < 1)
-    return TF_FAIL(TF_ERANGE, "max_batch_seqs must be >= 1");
-  if (p->kv_tokens < 1)
-    return TF_FAIL(TF_ERANGE, "the KV cache must hold at least one token");
-  if (p->perf.max_batch_tokens <= p->perf.speculation.draft_tokens)
-    return TF_FAIL(TF_ERANGE, "the step token budget must exceed 1 + draft tokens");
+  for (int k = 0; k < (cfg->disaggregated ? 2 : 1); k++) {
+    int rc = check_pool(k ? &cfg->decode_pool : &cfg->pool);
+    if (rc)
+      return rc;
+  }
   if (cfg->duration_ns <= 0 || cfg->warmup_ns < 0 || cfg->warmup_ns >= cfg->duration_ns)
     return TF_FAIL(TF_ERANGE, "need 0 <= warmup < duration");
   if (cfg->arrivals_end_ns < 0)
@@ -240,12 +262,12 @@ static int64_t to_ns(double s) {
   return ns < 1 ? 1 : (int64_t)ns;
 }
 
-/* A decode-only iteration of n sequences holding kv_milli of KV in total. */
-static int decode_ns(fleet *f, int64_t n, int64_t kv_milli, int64_t *out) {
+/* A decode-only iteration of n sequences holding kv_milli of KV in total, in pool P. */
+static int decode_ns(pool_state *P, int64_t n, int64_t kv_milli, int64_t *out) {
   tf_perf_batch b = tf_perf_decode((double)n, (double)kv_milli / (double)MILLI / (double)n);
   b.decode_context = (double)kv_milli / (double)MILLI; /* exactly, not n x the mean */
   tf_perf_step st;
-  int rc = tf_perf_step_time(&f->perf, &b, &st);
+  int rc = tf_perf_step_time(&P->perf, &b, &st);
   if (rc)
     return rc;
   *out = to_ns(st.stage_s);
@@ -327,15 +349,16 @@ static int iteration_ns(fleet *f, replica *r, int64_t kv_milli, int64_t *out) {
     *out = r->single_ns;
     return 0;
   }
-  return decode_ns(f, r->n_dec, kv_milli, out);
+  return decode_ns(&f->pool[r->pool], r->n_dec, kv_milli, out);
 }
 
 /* Applies the first m iterations of r's step, which began at r->start_ns, and ends it at now.
  * One pass over the running requests whatever m is. */
 static int end_step(fleet *f, int32_t ri, int64_t m, int64_t now) {
   replica *r = &f->rep[ri];
+  pool_state *P = &f->pool[r->pool];
   const tf_serving_config *cfg = f->cfg;
-  int64_t t = r->start_ns, kv = r->kv_milli, per_iter = r->n_dec * f->acc_milli;
+  int64_t t = r->start_ns, kv = r->kv_milli, per_iter = r->n_dec * P->acc_milli;
   for (int64_t j = 0; j < m; j++) {
     int64_t dt;
     int rc = iteration_ns(f, r, kv, &dt);
@@ -352,7 +375,7 @@ static int end_step(fleet *f, int32_t ri, int64_t m, int64_t now) {
   r->kv_milli = kv;
   f->out->iterations += (uint64_t)m;
   f->out->runs++;
-  int64_t grow = m * f->acc_milli, w = 0;
+  int64_t grow = m * P->acc_milli, w = 0;
   for (int64_t k = 0; k < r->n_run; k++) {
     int32_t i = r->run[k];
     req *q = &f->reqs[i];
@@ -380,6 +403,19 @@ static int end_step(fleet *f, int32_t ri, int64_t m, int64_t now) {
       r->kv_milli -= q->kv_milli;
       record(f, q, now);
       free_req(f, i);
+    } else if (P->prefill_only && decoding(q)) {
+      /* Prefilled in a prefill pool: its KV cache goes to the decode pool; the prefill replica
+       * holds it until the transfer ends. */
+      r->work_tokens -= q->input + q->output;
+      f->in_transfer++;
+      f->in_transfer_arrival_sum += (double)q->arrival_ns;
+      int64_t bytes_tokens = q->kv_milli / MILLI;
+      int64_t at = now + to_ns((double)bytes_tokens * f->kv_bytes_per_token / f->kv_bytes_per_s +
+                               f->kv_latency_s);
+      int rc = tf_engine_schedule(f->e, at, PRIO_STEP, f->self, EV_KV_DONE, (uint64_t)i, NULL);
+      if (rc)
+        return rc;
+      f->out->kv_transfers++;
     } else {
       r->run[w++] = i;
     }
@@ -389,10 +425,20 @@ static int end_step(fleet *f, int32_t ri, int64_t m, int64_t now) {
   return f->finishing ? 0 : start_step(f, ri, now);
 }
 
-static bool admissible(const fleet *f, const replica *r, int64_t kv_milli, int64_t budget) {
-  if (r->wait_head == NONE || r->n_run >= f->cfg->pool.max_batch_seqs || budget <= 0)
+/* Whether the head of r's queue can join a step that starts with kv_milli of KV in use, budget
+ * tokens left and n_dec decoding sequences. A request already prefilled (a decode pool's) joins
+ * as a decoder: it needs a decode slot in the budget and room to grow by one step with the
+ * others. */
+static bool admissible(const fleet *f, const replica *r, int64_t kv_milli, int64_t budget,
+                       int64_t n_dec) {
+  const pool_state *P = &f->pool[r->pool];
+  if (r->wait_head == NONE || r->n_run >= P->cfg->max_batch_seqs || budget <= 0)
     return false;
-  return kv_milli + kv_need(&f->reqs[r->wait_head]) <= f->cap_milli;
+  const req *q = &f->reqs[r->wait_head];
+  if (decoding(q))
+    return budget >= P->tokens_per_decode &&
+           kv_milli + kv_need(q) + (n_dec + 1) * P->acc_milli <= P->cap_milli;
+  return kv_milli + kv_need(q) <= P->cap_milli;
 }
 
 /* Builds and starts r's next step at now (nothing if it has no work). */
@@ -400,16 +446,16 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
   replica *r = &f->rep[ri];
   if (r->busy)
     return 0;
-  const tf_serving_config *cfg = f->cfg;
+  pool_state *P = &f->pool[r->pool];
   /* Room for one more step of every decoding sequence, else preempt the newest. */
   int64_t n_dec = 0;
   for (int64_t k = 0; k < r->n_run; k++)
     n_dec += decoding(&f->reqs[r->run[k]]);
-  while (n_dec > 0 && r->kv_milli + n_dec * f->acc_milli > f->cap_milli) {
+  while (n_dec > 0 && r->kv_milli + n_dec * P->acc_milli > P->cap_milli) {
     n_dec -= decoding(&f->reqs[r->run[r->n_run - 1]]);
     preempt_newest(f, r, now);
   }
-  int64_t budget = cfg->pool.perf.max_batch_tokens - n_dec * f->tokens_per_decode;
+  int64_t budget = P->perf.max_batch_tokens - n_dec * P->tokens_per_decode;
   tf_perf_batch batch = {0};
   int64_t dec_kv = 0;
   for (int64_t k = 0; k < r->n_run; k++) {
@@ -422,7 +468,7 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
       budget -= q->chunk;
     }
   }
-  while (admissible(f, r, r->kv_milli, budget)) {
+  while (admissible(f, r, r->kv_milli, budget, n_dec)) {
     int32_t i = pop_wait(r, f->reqs);
     req *q = &f->reqs[i];
     tick(f, now);
@@ -433,6 +479,12 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
     if (q->admit_ns < 0) {
       q->admit_ns = now;
       f->out->prompt_tokens_admitted += q->prompt;
+    }
+    if (decoding(q)) { /* arrived prefilled from a prefill pool */
+      n_dec++;
+      dec_kv += q->kv_milli;
+      budget -= P->tokens_per_decode;
+      continue;
     }
     q->chunk = q->prompt < budget ? q->prompt : budget;
     budget -= q->chunk;
@@ -459,7 +511,7 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
     batch.decode_sequences = (double)n_dec;
     batch.decode_context = (double)dec_kv / (double)MILLI;
     tf_perf_step st;
-    int rc = tf_perf_step_time(&f->perf, &batch, &st);
+    int rc = tf_perf_step_time(&P->perf, &batch, &st);
     if (rc)
       return rc;
     r->pure = false;
@@ -473,24 +525,24 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
     for (int64_t k = 0; k < r->n_run; k++) {
       const req *q = &f->reqs[r->run[k]];
       int64_t left = q->output * MILLI - q->gen_milli;
-      int64_t it = (left + f->acc_milli - 1) / f->acc_milli;
+      int64_t it = (left + P->acc_milli - 1) / P->acc_milli;
       if (it < iters)
         iters = it;
     }
-    int64_t by_kv = (f->cap_milli - r->kv_milli) / (n_dec * f->acc_milli);
+    int64_t by_kv = (P->cap_milli - r->kv_milli) / (n_dec * P->acc_milli);
     if (by_kv < iters)
       iters = by_kv;
-    if (cfg->exact_steps || iters < 1)
+    if (f->cfg->exact_steps || iters < 1)
       iters = 1;
     end = now;
     int64_t kv = r->kv_milli;
     for (int64_t j = 0; j < iters; j++) {
       int64_t dt;
-      int rc = decode_ns(f, n_dec, kv, &dt);
+      int rc = decode_ns(P, n_dec, kv, &dt);
       if (rc)
         return rc;
       end += dt;
-      kv += n_dec * f->acc_milli;
+      kv += n_dec * P->acc_milli;
     }
     r->iters = iters;
   }
@@ -499,24 +551,25 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
 
 /* ---- arrivals and routing ---- */
 
-static int32_t route(fleet *f, const tf_serving_class *c) {
-  int64_t n = f->cfg->pool.replicas;
+/* A replica of pool P for a request of class c. */
+static int32_t route(fleet *f, const pool_state *P, const tf_serving_class *c) {
+  int32_t n = P->count, base = P->first;
   switch (c->router) {
   case TF_ROUTER_ROUND_ROBIN:
-    return (int32_t)(f->rr++ % (uint64_t)n);
+    return base + (int32_t)(f->rr[P == &f->pool[1]]++ % (uint64_t)n);
   case TF_ROUTER_LEAST_WORK: {
-    int32_t best = 0;
-    for (int32_t i = 1; i < n; i++)
+    int32_t best = base;
+    for (int32_t i = base + 1; i < base + n; i++)
       if (f->rep[i].work_tokens < f->rep[best].work_tokens)
         best = i;
     return best;
   }
   default: {
     gsl_rng *g = tf_engine_rng(f->e, f->self, STREAM_ROUTER);
-    int32_t a = (int32_t)gsl_rng_uniform_int(g, (unsigned long)n);
+    int32_t a = base + (int32_t)gsl_rng_uniform_int(g, (unsigned long)n);
     if (n == 1)
       return a;
-    int32_t b = (int32_t)gsl_rng_uniform_int(g, (unsigned long)(n - 1));
+    int32_t b = base + (int32_t)gsl_rng_uniform_int(g, (unsigned long)(n - 1));
     if (b >= a)
       b++;
     int64_t wa = f->rep[a].work_tokens, wb = f->rep[b].work_tokens;
@@ -553,17 +606,18 @@ static int maybe_cut_run(fleet *f, int32_t ri, int64_t now) {
   replica *r = &f->rep[ri];
   if (!r->busy || !r->pure || r->iters <= 1)
     return 0;
-  int64_t budget = f->cfg->pool.perf.max_batch_tokens - r->n_dec * f->tokens_per_decode;
+  pool_state *P = &f->pool[r->pool];
+  int64_t budget = P->perf.max_batch_tokens - r->n_dec * P->tokens_per_decode;
   int64_t t = r->start_ns, kv = r->kv_milli;
   for (int64_t j = 0; j < r->iters - 1; j++) {
     int64_t dt;
-    int rc = decode_ns(f, r->n_dec, kv, &dt);
+    int rc = decode_ns(P, r->n_dec, kv, &dt);
     if (rc)
       return rc;
     t += dt;
-    kv += r->n_dec * f->acc_milli;
+    kv += r->n_dec * P->acc_milli;
     if (t >= now) {
-      if (!admissible(f, r, kv, budget))
+      if (!admissible(f, r, kv, budget, r->n_dec))
         return 0;
       if ((rc = tf_engine_cancel(f->e, r->ev)))
         return rc;
@@ -586,7 +640,9 @@ static int on_arrival(fleet *f, size_t ci, int64_t now) {
   f->out->requests_arrived++;
   int64_t in = f->pend_in[ci], outl = f->pend_out[ci];
   /* A request whose whole context cannot fit in one replica's KV cache could never run. */
-  if ((in + outl + f->tokens_per_decode) * MILLI > f->cap_milli) {
+  const pool_state *last = &f->pool[f->n_pools - 1];
+  if ((in + outl + last->tokens_per_decode) * MILLI > last->cap_milli ||
+      (in + 1) * MILLI > f->pool[0].cap_milli) {
     if (in_window)
       s->rejected++;
     f->out->requests_rejected++;
@@ -610,7 +666,7 @@ static int on_arrival(fleet *f, size_t ci, int64_t now) {
              .next = NONE,
              .in_window = in_window};
   f->out->output_tokens_expected += outl;
-  int32_t ri = route(f, c);
+  int32_t ri = route(f, &f->pool[0], c);
   q->replica = ri;
   replica *r = &f->rep[ri];
   r->work_tokens += in + outl;
@@ -623,6 +679,29 @@ static int on_arrival(fleet *f, size_t ci, int64_t now) {
   if (rc)
     return rc;
   return schedule_next(f, ci, now);
+}
+
+/* A request's KV cache has reached the decode pool: the prefill replica frees it, and the
+ * request queues at a decode replica, already prefilled. */
+static int on_kv_done(fleet *f, int32_t i, int64_t now) {
+  req *q = &f->reqs[i];
+  int32_t from = q->replica;
+  f->rep[from].kv_milli -= q->kv_milli;
+  q->kv_milli = 0;
+  f->in_transfer--;
+  f->in_transfer_arrival_sum -= (double)q->arrival_ns;
+  int rc = start_step(f, from, now); /* the freed KV may admit a waiting prompt */
+  if (rc)
+    return rc;
+  int32_t ri = route(f, &f->pool[1], &f->cfg->classes[q->cls]);
+  q->replica = ri;
+  replica *r = &f->rep[ri];
+  r->work_tokens += q->input + q->output;
+  tick(f, now);
+  f->waiting++;
+  bool was_empty = r->wait_head == NONE;
+  push_wait(r, f->reqs, i, false);
+  return !r->busy ? start_step(f, ri, now) : was_empty ? maybe_cut_run(f, ri, now) : 0;
 }
 
 /* ---- the fleet as an engine entity ---- */
@@ -646,31 +725,55 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
     for (int64_t k = 0; k < n; k++)
       f->out->series[k].start_s = (double)(k * cfg->series_interval_ns) * 1e-9;
   }
-  f->perf = cfg->pool.perf;
-  int rc = tf_perf_load_cache_init(&f->cache, cfg->pool.perf.max_batch_tokens);
-  if (rc)
-    return rc;
-  f->perf.load_cache = &f->cache;
-  tf_perf_batch one = tf_perf_decode(1, 1);
-  tf_perf_step st;
-  if ((rc = tf_perf_step_time(&f->perf, &one, &st)))
-    return rc;
-  f->acc_milli = (int64_t)nearbyint(st.accepted_per_seq * (double)MILLI);
-  f->tokens_per_decode = 1 + cfg->pool.perf.speculation.draft_tokens;
-  f->cap_milli = cfg->pool.kv_tokens * MILLI;
-  size_t n = (size_t)cfg->pool.replicas, nc = cfg->n_classes;
+  f->n_pools = cfg->disaggregated ? 2 : 1;
+  int32_t first = 0;
+  int rc;
+  for (int k = 0; k < f->n_pools; k++) {
+    pool_state *P = &f->pool[k];
+    P->cfg = k ? &cfg->decode_pool : &cfg->pool;
+    P->perf = P->cfg->perf;
+    if ((rc = tf_perf_load_cache_init(&P->cache, P->cfg->perf.max_batch_tokens)))
+      return rc;
+    P->perf.load_cache = &P->cache;
+    tf_perf_batch one = tf_perf_decode(1, 1);
+    tf_perf_step st;
+    if ((rc = tf_perf_step_time(&P->perf, &one, &st)))
+      return rc;
+    P->acc_milli = (int64_t)nearbyint(st.accepted_per_seq * (double)MILLI);
+    P->tokens_per_decode = 1 + P->cfg->perf.speculation.draft_tokens;
+    P->cap_milli = P->cfg->kv_tokens * MILLI;
+    P->first = first;
+    P->count = (int32_t)P->cfg->replicas;
+    P->prefill_only = cfg->disaggregated && k == 0;
+    first += P->count;
+  }
+  f->n_rep = first;
+  if (cfg->disaggregated) {
+    /* Each prefill GPU sends its share of the KV cache over its scale-out NIC (DeepEP-measured
+     * efficiency and NCCL latency from the profile). */
+    const tf_perf_config *pp = &cfg->pool.perf;
+    tf_perf_memory m;
+    if ((rc = tf_perf_memory_fit(pp, &m)))
+      return rc;
+    f->kv_bytes_per_token = m.kv_bytes_per_token;
+    f->kv_bytes_per_s = pp->hw.gpu->scale_out_bandwidth_bytes_per_s * pp->profile->scale_out_eff;
+    f->kv_latency_s = pp->profile->scale_out_latency_s;
+  }
+  size_t n = (size_t)f->n_rep, nc = cfg->n_classes;
   f->rep = calloc(n, sizeof *f->rep);
   f->cls = calloc(nc, sizeof *f->cls);
   f->pend_in = calloc(nc, sizeof *f->pend_in);
   f->pend_out = calloc(nc, sizeof *f->pend_out);
   if (!f->rep || !f->cls || !f->pend_in || !f->pend_out)
     return TF_FAIL(TF_ENOMEM, "fleet state");
-  for (size_t i = 0; i < n; i++) {
-    f->rep[i].wait_head = f->rep[i].wait_tail = NONE;
-    f->rep[i].run = malloc((size_t)cfg->pool.max_batch_seqs * sizeof *f->rep[i].run);
-    if (!f->rep[i].run)
-      return TF_FAIL(TF_ENOMEM, "running lists");
-  }
+  for (int k = 0; k < f->n_pools; k++)
+    for (int32_t i = f->pool[k].first; i < f->pool[k].first + f->pool[k].count; i++) {
+      f->rep[i].pool = k;
+      f->rep[i].wait_head = f->rep[i].wait_tail = NONE;
+      f->rep[i].run = malloc((size_t)f->pool[k].cfg->max_batch_seqs * sizeof *f->rep[i].run);
+      if (!f->rep[i].run)
+        return TF_FAIL(TF_ENOMEM, "running lists");
+    }
   for (size_t c = 0; c < nc; c++) {
     class_stats *s = &f->cls[c];
     if (tf_hist_create(&s->ttft) || tf_hist_create(&s->tpot) || tf_hist_create(&s->e2e) ||
@@ -688,6 +791,8 @@ static int fleet_event(tf_engine *e, uint32_t id, void *state, const tf_event *e
   int64_t now = tf_engine_now(e);
   if (ev->type == EV_ARRIVAL)
     return on_arrival(f, (size_t)ev->arg, now);
+  if (ev->type == EV_KV_DONE)
+    return on_kv_done(f, (int32_t)ev->arg, now);
   int32_t ri = (int32_t)ev->arg;
   return end_step(f, ri, f->rep[ri].iters, now);
 }
@@ -699,23 +804,24 @@ static int fleet_final(tf_engine *e, uint32_t id, void *state) {
   fleet *f = state;
   int64_t end = tf_engine_now(e);
   f->finishing = true;
-  for (int64_t ri = 0; ri < f->cfg->pool.replicas; ri++) {
+  for (int32_t ri = 0; ri < f->n_rep; ri++) {
     replica *r = &f->rep[ri];
     if (!r->busy || !r->pure)
       continue;
+    pool_state *P = &f->pool[r->pool];
     int64_t t = r->start_ns, kv = r->kv_milli, m = 0;
     for (; m < r->iters; m++) {
       int64_t dt;
-      int rc = decode_ns(f, r->n_dec, kv, &dt);
+      int rc = decode_ns(P, r->n_dec, kv, &dt);
       if (rc)
         return rc;
       if (t + dt > end)
         break;
       t += dt;
-      kv += r->n_dec * f->acc_milli;
+      kv += r->n_dec * P->acc_milli;
     }
     if (m > 0) {
-      int rc = end_step(f, (int32_t)ri, m, t);
+      int rc = end_step(f, ri, m, t);
       if (rc)
         return rc;
     }
@@ -726,9 +832,10 @@ static int fleet_final(tf_engine *e, uint32_t id, void *state) {
 
 static void fleet_destroy(void *state) {
   fleet *f = state;
-  tf_perf_load_cache_fini(&f->cache);
+  for (int k = 0; k < f->n_pools; k++)
+    tf_perf_load_cache_fini(&f->pool[k].cache);
   if (f->rep)
-    for (int64_t i = 0; i < f->cfg->pool.replicas; i++)
+    for (int32_t i = 0; i < f->n_rep; i++)
       free(f->rep[i].run);
   if (f->cls)
     for (size_t c = 0; c < f->cfg->n_classes; c++) {
@@ -831,14 +938,23 @@ static int collect(fleet *f, tf_serving_result *out) {
   tf_hist_destroy(all.tpot);
   tf_hist_destroy(all.e2e);
   tf_hist_destroy(all.queue);
-  double busy = 0, kv = 0;
-  for (int64_t i = 0; i < cfg->pool.replicas; i++) {
-    busy += f->rep[i].busy_ns;
-    kv += f->rep[i].kv_integral;
+  double busy = 0, kv = 0, kv_cap = 0;
+  for (int k = 0; k < f->n_pools; k++) {
+    const pool_state *P = &f->pool[k];
+    double pb = 0, pk = 0;
+    for (int32_t i = P->first; i < P->first + P->count; i++) {
+      pb += f->rep[i].busy_ns;
+      pk += f->rep[i].kv_integral;
+    }
+    out->pool_busy_fraction[k] = pb / ((double)P->count * window_ns);
+    out->pool_kv_utilisation[k] = pk / ((double)P->cap_milli * (double)P->count * window_ns);
+    busy += pb;
+    kv += pk;
+    kv_cap += (double)P->cap_milli * (double)P->count;
   }
-  double reps = (double)cfg->pool.replicas;
+  double reps = (double)f->n_rep;
   out->busy_fraction = busy / (reps * window_ns);
-  out->kv_utilisation = kv / ((double)f->cap_milli * reps * window_ns);
+  out->kv_utilisation = kv / (kv_cap * window_ns);
   out->mean_in_system = f->win_in_system / window_ns;
   out->mean_waiting = f->win_waiting / window_ns;
   for (size_t k = 0; k < out->n_series; k++) {
@@ -849,7 +965,9 @@ static int collect(fleet *f, tf_serving_result *out) {
   }
   /* What is still in flight at the end. */
   int64_t end = cfg->duration_ns;
-  for (int64_t i = 0; i < cfg->pool.replicas; i++) {
+  out->requests_in_flight += f->in_transfer;
+  out->in_flight_age_ns_sum += (double)f->in_transfer * (double)end - f->in_transfer_arrival_sum;
+  for (int32_t i = 0; i < f->n_rep; i++) {
     const replica *r = &f->rep[i];
     for (int64_t k = 0; k < r->n_run; k++) {
       const req *q = &f->reqs[r->run[k]];

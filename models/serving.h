@@ -57,7 +57,9 @@ typedef struct tf_serving_pool {
 typedef struct tf_serving_config {
   const tf_serving_class *classes;
   size_t n_classes;
-  tf_serving_pool pool;
+  tf_serving_pool pool; /* colocated: serves prefill and decode; disaggregated: prefill only */
+  bool disaggregated;   /* prefill in `pool`, then the KV cache moves to `decode_pool` */
+  tf_serving_pool decode_pool;
   int64_t warmup_ns;   /* statistics cover requests arriving in [warmup_ns, duration_ns] */
   int64_t duration_ns; /* the run ends here */
   int64_t arrivals_end_ns; /* no arrivals after this (0: duration_ns): lets a run drain */
@@ -104,6 +106,8 @@ typedef struct tf_serving_result {
   tf_serving_interval *series; /* n_series entries when series_interval_ns > 0, owned */
   double busy_fraction;    /* replica-time spent stepping / (replicas x window) */
   double kv_utilisation;   /* time-average KV tokens in use / capacity, over replicas */
+  double pool_busy_fraction[2], pool_kv_utilisation[2]; /* per pool (prefill, decode) */
+  uint64_t kv_transfers;   /* prefill-to-decode KV transfers started, whole run */
   double mean_in_system;   /* time-average requests in the system (waiting + running) */
   double mean_waiting;     /* time-average requests waiting for admission */
   uint64_t iterations;     /* model forward passes, all replicas, whole run */

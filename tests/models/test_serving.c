@@ -189,6 +189,45 @@ static void test_little_and_conservation(void) {
   }
 }
 
+/* Prefill and decode in separate pools, the KV cache moving between them: both step modes agree,
+ * requests and tokens are conserved, and every request that decoded was transferred. */
+static void test_disaggregated(void) {
+  tf_serving_result res[2];
+  tf_engine_stats st[2];
+  for (int exact = 0; exact < 2; exact++) {
+    tf_serving_class c;
+    poisson src = {.rate_per_s = 8, .input = 2000, .output = 200, .spread = true};
+    tf_serving_config cfg = moe_config(&c, &src, 400000, exact);
+    cfg.disaggregated = true;
+    cfg.pool.replicas = 1;
+    cfg.decode_pool = cfg.pool;
+    cfg.decode_pool.replicas = 3;
+    cfg.arrivals_end_ns = 40000000000;
+    TF_CHECK_INT(tf_serving_run(&cfg, 5, &res[exact], &st[exact]), 0);
+  }
+  tf_serving_result *a = &res[1], *b = &res[0];
+  printf("  disaggregated: %llu transfers, %llu completed, TTFT p50 %.3f s, TPOT p50 %.4f s, "
+         "busy prefill %.3f decode %.3f; exact %llu events, coalesced %llu\n",
+         (unsigned long long)a->kv_transfers, (unsigned long long)a->total.completed,
+         a->total.ttft.p50, a->total.tpot.p50, a->pool_busy_fraction[0],
+         a->pool_busy_fraction[1], (unsigned long long)st[1].events_processed,
+         (unsigned long long)st[0].events_processed);
+  TF_CHECK(a->total.completed > 200);
+  TF_CHECK(memcmp(&a->total, &b->total, sizeof a->total) == 0);
+  TF_CHECK(a->iterations == b->iterations && a->kv_transfers == b->kv_transfers);
+  TF_CHECK(a->pool_busy_fraction[1] == b->pool_busy_fraction[1]);
+  TF_CHECK(st[0].events_processed * 2 < st[1].events_processed);
+  TF_CHECK_INT(a->requests_arrived, a->requests_finished + a->requests_in_flight +
+                                        a->requests_rejected);
+  TF_CHECK((int64_t)a->kv_transfers >= a->requests_finished); /* every output > 1 */
+  double stays = a->sojourn_ns_sum + a->in_flight_age_ns_sum;
+  TF_CHECK_NEAR(a->in_system_ns_integral, stays, 1e-9 * stays);
+  TF_CHECK_INT(a->prefill_tokens_done + a->prefill_tokens_left,
+               a->prompt_tokens_admitted + a->recompute_tokens);
+  tf_serving_result_fini(a);
+  tf_serving_result_fini(b);
+}
+
 static void test_determinism_and_errors(void) {
   tf_serving_class c;
   poisson s1 = {.rate_per_s = 6, .input = 600, .output = 150, .spread = true}, s2 = s1, s3 = s1;
@@ -231,6 +270,7 @@ int main(void) {
   test_md1();
   test_coalesced_equals_exact();
   test_little_and_conservation();
+  test_disaggregated();
   test_determinism_and_errors();
   tf_catalog_destroy(cat);
   return tf_test_report("models_serving");
