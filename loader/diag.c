@@ -142,8 +142,10 @@ void tf_diags_print(tf_diags *d, FILE *f) {
   for (size_t i = 0; i < d->n; i++) {
     const entry *e = &d->v[i];
     const char *sev = e->severity == TF_DIAG_ERROR ? "error" : "warning";
-    if (e->line > 0)
+    if (e->line > 0 && e->col > 0)
       fprintf(f, "%s:%d:%d: %s: %s\n", e->file, e->line, e->col, sev, e->message);
+    else if (e->line > 0) /* a whole line, as CSV rows are reported */
+      fprintf(f, "%s:%d: %s: %s\n", e->file, e->line, sev, e->message);
     else
       fprintf(f, "%s: %s: %s\n", e->file, sev, e->message);
   }
