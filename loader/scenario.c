@@ -1,5 +1,6 @@
-/* Scenario loading: read, --set, validate every section against its schema, build the catalogue,
- * resolve names, cross-field checks, and fill tf_scenario. */
+/* Scenario loading: read, --set, validate every section against its schema, read the workload's
+ * trace and histogram files, build the catalogue, resolve names, cross-field checks, and fill
+ * tf_scenario. */
 #include "scenario.h"
 
 #include <assert.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "moe_routing.h"
@@ -23,7 +25,8 @@ typedef struct top_raw {
 } top_raw;
 
 enum { TOP_NAME, TOP_DESCRIPTION, TOP_SEED, TOP_DURATION, TOP_WARMUP, TOP_CATALOGS,
-       TOP_OVERRIDES, TOP_SITE, TOP_HARDWARE, TOP_MODEL, TOP_QUEUE, TOP_SERVING, TOP_N };
+       TOP_OVERRIDES, TOP_SITE, TOP_HARDWARE, TOP_MODEL, TOP_QUEUE, TOP_SERVING, TOP_WORKLOAD,
+       TOP_N };
 
 static const tf_schema_field top_fields[TOP_N] = {
     [TOP_NAME] = {.key = "name", .type = TF_SCHEMA_STRING, .required = true,
@@ -53,6 +56,8 @@ static const tf_schema_field top_fields[TOP_N] = {
                    .help = "the engine's reference queueing model"},
     [TOP_SERVING] = {.key = "serving", .type = TF_SCHEMA_CUSTOM,
                      .help = "how one model replica is deployed"},
+    [TOP_WORKLOAD] = {.key = "workload", .type = TF_SCHEMA_CUSTOM,
+                      .help = "request classes: the traffic the fleet serves"},
 };
 static const tf_schema top_schema = {"scenario", top_fields, TOP_N};
 
@@ -172,6 +177,9 @@ static const tf_schema service_schema = {"queue.service", service_fields, S_N};
 /* Speculative decoders draft a few tokens per step (DeepSeek-V3's MTP module drafts one);
  * 16 is beyond them and catches typos. */
 #define SERVING_DRAFT_TOKENS_MAX 16
+/* vLLM's default max_num_seqs, the running sequences one engine batches (EngineArgs,
+ * vllm/engine/arg_utils.py; 256 through v0.6, later versions raise it on large GPUs). */
+#define SERVING_MAX_BATCH_SEQS_DEFAULT 256
 
 typedef struct serving_raw {
   char *system;
@@ -179,14 +187,15 @@ typedef struct serving_raw {
   int overlap;            /* index in bool_names: 0 false, 1 true */
   double memory_utilisation;
   int64_t max_batch_tokens;
-  bool has_tp, has_dp, has_ep, has_pp, has_overlap;
+  int64_t replicas, max_batch_seqs;
+  bool has_tp, has_dp, has_ep, has_pp, has_overlap, has_replicas;
 } serving_raw;
 
 static const char *const bool_names[] = {"false", "true", NULL};
 
 /* SV_TP .. SV_PP follow tf_scenario_layout_key, so where[SV_TP + k] is layout key k's value. */
 enum { SV_SYSTEM, SV_TP, SV_DP, SV_EP, SV_PP, SV_OVERLAP, SV_PRECISION, SV_SPECULATION,
-       SV_ROUTING, SV_MEMORY, SV_MAX_BATCH, SV_N };
+       SV_ROUTING, SV_MEMORY, SV_MAX_BATCH, SV_REPLICAS, SV_MAX_BATCH_SEQS, SV_N };
 static_assert(SV_DP - SV_TP == TF_SCENARIO_DP && SV_EP - SV_TP == TF_SCENARIO_EP &&
                   SV_PP - SV_TP == TF_SCENARIO_PP && SV_PP - SV_TP + 1 == TF_SCENARIO_LAYOUT_KEYS_,
               "serving's layout keys follow tf_scenario_layout_key");
@@ -221,11 +230,19 @@ static const tf_schema_field serving_fields[SV_N] = {
                       .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 1,
                       .offset = offsetof(serving_raw, max_batch_tokens),
                       .help = "most tokens one step processes per replica"},
+    [SV_REPLICAS] = {.key = "replicas", .type = TF_SCHEMA_COUNT, .lo_bound = TF_SCHEMA_INCLUSIVE,
+                     .lo = 1, .offset = offsetof(serving_raw, replicas),
+                     .present = TF_SCHEMA_FLAG(serving_raw, has_replicas),
+                     .help = "replicas in the fleet, default as many as the system's GPUs hold"},
+    [SV_MAX_BATCH_SEQS] = {.key = "max_batch_seqs", .type = TF_SCHEMA_COUNT,
+                           .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 1,
+                           .offset = offsetof(serving_raw, max_batch_seqs),
+                           .help = "most sequences one replica runs at once"},
 };
 static const tf_schema serving_schema = {"serving", serving_fields, SV_N};
 
-/* Precision words, mapped to perf.h's tf_precision by precision_of (the loader does not link the
- * models library, whose tf_precision_parse does the same). */
+/* Precision words, mapped to perf.h's tf_precision by precision_of (a table, so the schema walker
+ * can suggest the nearest word; perf.c's tf_precision_parse knows the same words). */
 enum { PREC_BF16, PREC_FP8, PREC_FP4, PREC_N };
 static const char *const precision_names[] = {"bf16", "fp8", "fp4", NULL};
 static const tf_precision precision_of[PREC_N] = {
@@ -319,19 +336,21 @@ static char *relative_to(const char *path, const char *rel) {
   return p;
 }
 
-/* Whether key k is used by the chosen kind: a diagnostic either way it is wrong. needs: the kind
+/* Whether key k of schema s is used by the chosen kind: a diagnostic either way it is wrong.
+ * path names the mapping in messages ("queue.arrival", "workload[2].input"); needs: the kind
  * requires it; uses: the kind reads it; users names the kinds that do, for the message. */
-static void check_use(const tf_schema *s, size_t k, const tf_ytree_node *section,
-                      const tf_ytree_node *const *where, bool uses, bool needs,
-                      const char *what, const char *kind, const char *users, tf_diags *d) {
+static void check_use(const tf_schema *s, const char *path, size_t k,
+                      const tf_ytree_node *section, const tf_ytree_node *const *where, bool uses,
+                      bool needs, const char *what, const char *kind, const char *users,
+                      tf_diags *d) {
   const tf_ytree_node *v = where[k];
   if (v && !uses)
     tf_diags_error(d, v->file, v->line, v->col,
-                   "%s.%s: not used by %s \"%s\" (only %s use%s it)", s->name, s->fields[k].key,
+                   "%s.%s: not used by %s \"%s\" (only %s use%s it)", path, s->fields[k].key,
                    what, kind, users, strchr(users, ' ') ? "" : "s");
   else if (!v && needs)
     tf_diags_error(d, section->file, section->line, section->col,
-                   "missing key \"%s\" in %s: %s \"%s\" needs it", s->fields[k].key, s->name,
+                   "missing key \"%s\" in %s: %s \"%s\" needs it", s->fields[k].key, path,
                    what, kind);
 }
 
@@ -342,7 +361,7 @@ static void load_arrival(const tf_ytree_node *node, tf_dist *out, tf_diags *d) {
   if (!a.has_process)
     return;
   const char *kind = process_names[a.process];
-  check_use(&arrival_schema, A_CV, node, where, a.process == PROC_GAMMA,
+  check_use(&arrival_schema, arrival_schema.name, A_CV, node, where, a.process == PROC_GAMMA,
             a.process == PROC_GAMMA, "process", kind, "gamma", d);
   double mean = a.has_rate ? 1 / a.rate : 0;
   switch (a.process) {
@@ -367,13 +386,14 @@ static void load_service(const tf_ytree_node *node, tf_dist *out, tf_diags *d) {
   int k = s.distribution;
   const char *kind = service_names[k];
   bool uniform = k == SVC_UNIFORM, shaped = k == SVC_LOGNORMAL || k == SVC_GAMMA;
-  check_use(&service_schema, S_MEAN, node, where, !uniform, !uniform, "distribution", kind,
+  const char *path = service_schema.name;
+  check_use(&service_schema, path, S_MEAN, node, where, !uniform, !uniform, "distribution", kind,
             "exponential, deterministic, lognormal and gamma", d);
-  check_use(&service_schema, S_CV, node, where, shaped, shaped, "distribution", kind,
+  check_use(&service_schema, path, S_CV, node, where, shaped, shaped, "distribution", kind,
             "lognormal and gamma", d);
-  check_use(&service_schema, S_MIN, node, where, uniform, uniform, "distribution", kind,
+  check_use(&service_schema, path, S_MIN, node, where, uniform, uniform, "distribution", kind,
             "uniform", d);
-  check_use(&service_schema, S_MAX, node, where, uniform, uniform, "distribution", kind,
+  check_use(&service_schema, path, S_MAX, node, where, uniform, uniform, "distribution", kind,
             "uniform", d);
   if (uniform && s.has_min && s.has_max && !(s.min < s.max)) {
     char lo[64], hi[64];
@@ -455,6 +475,8 @@ static void serving_defaults(tf_scenario *out) {
   out->serving.routing = (tf_perf_routing){.imbalance = 0, .skew = 0, .redundant_experts = 0};
   out->serving.memory_utilisation = SERVING_MEMORY_UTILISATION_DEFAULT;
   out->serving.max_batch_tokens = SERVING_MAX_BATCH_TOKENS_DEFAULT;
+  out->serving.max_batch_seqs = SERVING_MAX_BATCH_SEQS_DEFAULT;
+  out->serving.replicas = 0; /* resolve_fleet fills it once the catalogue is read */
 }
 
 static void load_precision(const tf_ytree_node *node, tf_perf_precisions *out, tf_diags *d) {
@@ -581,14 +603,25 @@ static int resolve_serving_system(tf_scenario *out, const char *system, const tf
   return 0;
 }
 
+/* What resolve_fleet needs to know from the sections, once the catalogue is read. */
+typedef struct fleet_check {
+  const tf_ytree_node *section_at;  /* the `serving` key; NULL when the section is absent */
+  const tf_ytree_node *replicas_at; /* the replicas value when written and valid, else NULL */
+  const tf_ytree_node *workload_at; /* the `workload` key; NULL when the section is absent */
+  bool unknown; /* tp, dp, pp or replicas was written wrong (reported): the fleet is unknown */
+} fleet_check;
+
 /* Validates `serving:` (key: the `serving` key node; node: its value) into out->serving, whose
  * defaults are already set. Needs out->hardware. hardware_reported: `hardware:` was malformed and
- * said so, so its emptiness is not news. 0 or TF_ENOMEM. */
+ * said so, so its emptiness is not news. fleet receives what resolve_fleet needs. 0 or
+ * TF_ENOMEM. */
 static int load_serving(const tf_ytree_node *key, const tf_ytree_node *node,
-                        bool hardware_reported, tf_scenario *out, tf_diags *d) {
+                        bool hardware_reported, tf_scenario *out, fleet_check *fleet,
+                        tf_diags *d) {
   serving_raw raw = {.tp = 1, .dp = 1, .ep = 1, .pp = 1,
                      .memory_utilisation = SERVING_MEMORY_UTILISATION_DEFAULT,
-                     .max_batch_tokens = SERVING_MAX_BATCH_TOKENS_DEFAULT};
+                     .max_batch_tokens = SERVING_MAX_BATCH_TOKENS_DEFAULT,
+                     .max_batch_seqs = SERVING_MAX_BATCH_SEQS_DEFAULT};
   const tf_ytree_node *where[SV_N];
   tf_schema_apply(&serving_schema, node, "serving", &raw, where, d);
   out->serving.present = true;
@@ -616,6 +649,15 @@ static int load_serving(const tf_ytree_node *key, const tf_ytree_node *node,
     load_routing(where[SV_ROUTING], &out->serving.routing, d);
   out->serving.memory_utilisation = raw.memory_utilisation;
   out->serving.max_batch_tokens = raw.max_batch_tokens;
+  out->serving.max_batch_seqs = raw.max_batch_seqs;
+  fleet->section_at = key;
+  if (raw.has_replicas) {
+    out->serving.replicas = raw.replicas;
+    out->serving.replicas_origin = origin_of(out, where[SV_REPLICAS]);
+    fleet->replicas_at = where[SV_REPLICAS];
+  }
+  fleet->unknown = (where[SV_TP] && !raw.has_tp) || (where[SV_DP] && !raw.has_dp) ||
+                   (where[SV_PP] && !raw.has_pp) || (where[SV_REPLICAS] && !raw.has_replicas);
   int rc = 0;
   if (out->n_hardware == 0) {
     if (!hardware_reported)
@@ -627,6 +669,640 @@ static int load_serving(const tf_ytree_node *key, const tf_ytree_node *node,
   }
   tf_schema_free(&serving_schema, &raw);
   return rc;
+}
+
+/* ---- fleet ---- */
+
+/* Fills out->serving.replicas once the catalogue has resolved the serving system: the written
+ * count, or as many replicas as the system's GPUs hold. When replicas was written or a workload
+ * is to be served, a fleet that does not fit the hardware is an error: at `replicas` when
+ * written, else at `serving` (or at `workload` when the section is absent). */
+static void resolve_fleet(tf_scenario *out, const fleet_check *fleet, tf_diags *d) {
+  if (fleet->unknown || out->n_hardware == 0)
+    return;
+  const size_t index = out->serving.hardware_index;
+  const tf_scenario_hardware *hw = &out->hardware[index];
+  if (!hw->entry || hw->count < 1)
+    return; /* an unknown system or a wrong count: reported */
+  const tf_catalog_system *sys = hw->entry;
+  const tf_ytree_node *at = fleet->section_at ? fleet->section_at : fleet->workload_at;
+  if (!sys->has.gpus || sys->gpus < 1) {
+    if (!fleet->replicas_at && fleet->workload_at)
+      tf_diags_error(d, at->file, at->line, at->col,
+                     "serving.replicas: no default: system \"%s\" gives no gpus in the "
+                     "catalogue (expected a replicas count, or gpus in the system's entry)",
+                     hw->system);
+    return;
+  }
+  const tf_perf_layout *l = &out->serving.layout;
+  const int64_t per_replica = l->tp * l->dp * l->pp; /* <= 4096^3: exact */
+  const int64_t gpus = hw->count > INT64_MAX / sys->gpus ? INT64_MAX : hw->count * sys->gpus;
+  const int64_t fit = gpus / per_replica;
+  if (fleet->replicas_at) {
+    if (out->serving.replicas > fit) {
+      const tf_ytree_node *v = fleet->replicas_at;
+      tf_diags_error(d, v->file, v->line, value_col(v),
+                     "serving.replicas: must be <= %lld, the replicas of tp x dp x pp = %lld "
+                     "GPUs that hardware[%zu] holds (%lld x %s: %lld GPUs), got %lld",
+                     (long long)fit, (long long)per_replica, index, (long long)hw->count,
+                     hw->system, (long long)gpus, (long long)out->serving.replicas);
+    }
+    return;
+  }
+  out->serving.replicas = fit;
+  if (fit == 0 && fleet->workload_at)
+    tf_diags_error(d, at->file, at->line, at->col,
+                   "serving: a replica needs tp x dp x pp = %lld GPUs, but hardware[%zu] has "
+                   "%lld (%lld x %s)",
+                   (long long)per_replica, index, (long long)gpus, (long long)hw->count,
+                   hw->system);
+}
+
+/* ---- workload ---- */
+
+/* The traffic model's words and the router policies', in their enums' order (workload_words_ok
+ * checks them against the models' own names). */
+static const char *const traffic_names[] = {"poisson", "gamma", "piecewise", "trace", NULL};
+static const char *const length_names[] = {"fixed", "uniform", "lognormal", "empirical", NULL};
+static const char *const router_names[] = {"round_robin", "least_work", "power_of_two", NULL};
+static_assert(TF_TRAFFIC_POISSON == 0 && TF_TRAFFIC_GAMMA == 1 && TF_TRAFFIC_PIECEWISE == 2 &&
+                  TF_TRAFFIC_TRACE == 3,
+              "traffic_names follows tf_traffic_kind");
+static_assert(TF_LENGTH_FIXED == 0 && TF_LENGTH_UNIFORM == 1 && TF_LENGTH_LOGNORMAL == 2 &&
+                  TF_LENGTH_EMPIRICAL == 3,
+              "length_names follows tf_length_kind");
+static_assert(TF_ROUTER_ROUND_ROBIN == 0 && TF_ROUTER_LEAST_WORK == 1 &&
+                  TF_ROUTER_POWER_OF_TWO == 2 && TF_ROUTER_COUNT_ == 3,
+              "router_names follows tf_router_policy: a new policy needs a word here");
+
+#ifndef NDEBUG
+/* True if the word tables above spell what the models call their kinds; for an assert. */
+static bool workload_words_ok(void) {
+  for (int i = 0; traffic_names[i]; i++)
+    if (strcmp(traffic_names[i], tf_traffic_kind_name((tf_traffic_kind)i)) != 0)
+      return false;
+  for (int i = 0; length_names[i]; i++)
+    if (strcmp(length_names[i], tf_length_kind_name((tf_length_kind)i)) != 0)
+      return false;
+  for (int i = 0; router_names[i]; i++)
+    if (strcmp(router_names[i], tf_router_policy_name((tf_router_policy)i)) != 0)
+      return false;
+  return true;
+}
+#endif
+
+/* Lognormal lengths' cv bound: tf_length_check's (models/traffic.h). */
+#define LENGTH_CV_MAX 100.0
+/* traffic.c refuses a trace whose scaled span reaches 2^62 ns (about 146 years). */
+#define TRACE_SCALED_SPAN_MAX_NS 0x1p62
+
+typedef struct class_raw {
+  char *name;
+  double prefix_hit;
+  int router; /* tf_router_policy */
+} class_raw;
+
+enum { CL_NAME, CL_ARRIVAL, CL_INPUT, CL_OUTPUT, CL_PREFIX_HIT, CL_SLO, CL_ROUTER, CL_N };
+static const tf_schema_field class_fields[CL_N] = {
+    [CL_NAME] = {.key = "name", .type = TF_SCHEMA_STRING, .required = true,
+                 .offset = offsetof(class_raw, name), .help = "the class's name, unique"},
+    [CL_ARRIVAL] = {.key = "arrival", .type = TF_SCHEMA_CUSTOM, .required = true,
+                    .help = "when requests arrive"},
+    [CL_INPUT] = {.key = "input", .type = TF_SCHEMA_CUSTOM,
+                  .help = "prompt tokens (a trace gives them)"},
+    [CL_OUTPUT] = {.key = "output", .type = TF_SCHEMA_CUSTOM,
+                   .help = "generated tokens (a trace gives them)"},
+    [CL_PREFIX_HIT] = {.key = "prefix_hit", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATIO,
+                       .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 0, .hi_bound = TF_SCHEMA_EXCLUSIVE,
+                       .hi = 1, .offset = offsetof(class_raw, prefix_hit),
+                       .help = "share of each prompt already in the prefix cache"},
+    [CL_SLO] = {.key = "slo", .type = TF_SCHEMA_CUSTOM, .help = "latency targets"},
+    [CL_ROUTER] = {.key = "router", .type = TF_SCHEMA_ENUM, .offset = offsetof(class_raw, router),
+                   .names = router_names, .help = "how a request picks its replica"},
+};
+static const tf_schema class_schema = {"workload item", class_fields, CL_N};
+
+typedef struct traffic_raw {
+  int process; /* tf_traffic_kind */
+  double rate_per_s, cv, time_scale;
+  int64_t period_ns;
+  char *file;
+  int loop; /* index in bool_names */
+  bool has_process, has_rate, has_cv, has_period, has_time_scale, has_loop;
+} traffic_raw;
+
+enum { TR_PROCESS, TR_RATE, TR_CV, TR_PIECES, TR_PERIOD, TR_FILE, TR_TIME_SCALE, TR_LOOP, TR_N };
+static const tf_schema_field traffic_fields[TR_N] = {
+    [TR_PROCESS] = {.key = "process", .type = TF_SCHEMA_ENUM, .required = true,
+                    .offset = offsetof(traffic_raw, process),
+                    .present = TF_SCHEMA_FLAG(traffic_raw, has_process), .names = traffic_names,
+                    .help = "the arrival process"},
+    [TR_RATE] = {.key = "rate", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATE,
+                 .lo_bound = TF_SCHEMA_EXCLUSIVE, .lo = 0, .hi_bound = TF_SCHEMA_INCLUSIVE,
+                 .hi = TF_TRAFFIC_MAX_RATE_PER_S, .offset = offsetof(traffic_raw, rate_per_s),
+                 .present = TF_SCHEMA_FLAG(traffic_raw, has_rate), .help = "mean arrival rate"},
+    [TR_CV] = {.key = "cv", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATIO,
+               .lo_bound = TF_SCHEMA_EXCLUSIVE, .lo = 0, .hi_bound = TF_SCHEMA_INCLUSIVE,
+               .hi = TF_TRAFFIC_MAX_CV, .offset = offsetof(traffic_raw, cv),
+               .present = TF_SCHEMA_FLAG(traffic_raw, has_cv),
+               .help = "coefficient of variation of the gaps between arrivals"},
+    [TR_PIECES] = {.key = "pieces", .type = TF_SCHEMA_CUSTOM,
+                   .help = "list of {start, rate}: the rate from each start on"},
+    [TR_PERIOD] = {.key = "period", .type = TF_SCHEMA_TIME_NS, .lo_bound = TF_SCHEMA_EXCLUSIVE,
+                   .offset = offsetof(traffic_raw, period_ns),
+                   .present = TF_SCHEMA_FLAG(traffic_raw, has_period),
+                   .help = "the pieces repeat with this period"},
+    [TR_FILE] = {.key = "file", .type = TF_SCHEMA_STRING, .offset = offsetof(traffic_raw, file),
+                 .help = "trace CSV, relative to the scenario file"},
+    [TR_TIME_SCALE] = {.key = "time_scale", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATIO,
+                       .lo_bound = TF_SCHEMA_EXCLUSIVE, .lo = 0,
+                       .offset = offsetof(traffic_raw, time_scale),
+                       .present = TF_SCHEMA_FLAG(traffic_raw, has_time_scale),
+                       .help = "trace times are multiplied by this (0.5: twice as fast)"},
+    [TR_LOOP] = {.key = "loop", .type = TF_SCHEMA_ENUM, .offset = offsetof(traffic_raw, loop),
+                 .present = TF_SCHEMA_FLAG(traffic_raw, has_loop), .names = bool_names,
+                 .help = "the trace repeats after its last row"},
+};
+static const tf_schema traffic_schema = {"workload item's arrival", traffic_fields, TR_N};
+
+typedef struct piece_raw {
+  int64_t start_ns;
+  double rate_per_s;
+  bool has_start;
+} piece_raw;
+
+enum { PC_START, PC_RATE, PC_N };
+static const tf_schema_field piece_fields[PC_N] = {
+    [PC_START] = {.key = "start", .type = TF_SCHEMA_TIME_NS, .required = true,
+                  .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 0, .offset = offsetof(piece_raw, start_ns),
+                  .present = TF_SCHEMA_FLAG(piece_raw, has_start),
+                  .help = "when the piece starts, from the process start"},
+    [PC_RATE] = {.key = "rate", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATE, .required = true,
+                 .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 0, .hi_bound = TF_SCHEMA_INCLUSIVE,
+                 .hi = TF_TRAFFIC_MAX_RATE_PER_S, .offset = offsetof(piece_raw, rate_per_s),
+                 .help = "arrival rate from start on, 0 for none"},
+};
+static const tf_schema piece_schema = {"piece", piece_fields, PC_N};
+
+typedef struct length_raw {
+  int distribution; /* tf_length_kind */
+  int64_t value, min, max, cap;
+  double cv;
+  char *file;
+  bool has_distribution, has_min, has_max, has_cap;
+} length_raw;
+
+enum { LN_DISTRIBUTION, LN_VALUE, LN_MIN, LN_MAX, LN_MEAN, LN_CV, LN_FILE, LN_CAP, LN_N };
+#define LENGTH_TOKENS(K, FLAG, HELP)                                                           \
+  {.key = #K, .type = TF_SCHEMA_COUNT, .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 1,               \
+   .hi_bound = TF_SCHEMA_INCLUSIVE, .hi = (double)TF_LENGTH_MAX_TOKENS,                        \
+   .offset = offsetof(length_raw, K), .present = FLAG, .help = HELP}
+static const tf_schema_field length_fields[LN_N] = {
+    [LN_DISTRIBUTION] = {.key = "distribution", .type = TF_SCHEMA_ENUM, .required = true,
+                         .offset = offsetof(length_raw, distribution),
+                         .present = TF_SCHEMA_FLAG(length_raw, has_distribution),
+                         .names = length_names, .help = "the shape of the lengths"},
+    [LN_VALUE] = LENGTH_TOKENS(value, 0, "every request's length"),
+    [LN_MIN] = LENGTH_TOKENS(min, TF_SCHEMA_FLAG(length_raw, has_min), "shortest, inclusive"),
+    [LN_MAX] = LENGTH_TOKENS(max, TF_SCHEMA_FLAG(length_raw, has_max), "longest, inclusive"),
+    [LN_MEAN] = {.key = "mean", .type = TF_SCHEMA_CUSTOM, .help = "mean tokens, not rounded"},
+    [LN_CV] = {.key = "cv", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATIO,
+               .lo_bound = TF_SCHEMA_EXCLUSIVE, .lo = 0, .hi_bound = TF_SCHEMA_INCLUSIVE,
+               .hi = LENGTH_CV_MAX, .offset = offsetof(length_raw, cv),
+               .help = "coefficient of variation"},
+    [LN_FILE] = {.key = "file", .type = TF_SCHEMA_STRING, .offset = offsetof(length_raw, file),
+                 .help = "histogram CSV (lo,hi,weight), relative to the scenario file"},
+    [LN_CAP] = LENGTH_TOKENS(cap, TF_SCHEMA_FLAG(length_raw, has_cap),
+                             "longest length drawn; longer draws are cut to it"),
+};
+static const tf_schema length_schema = {"length", length_fields, LN_N};
+
+typedef struct slo_raw {
+  int64_t ttft_ns, tpot_ns;
+} slo_raw;
+
+static const tf_schema_field slo_fields[] = {
+    {.key = "ttft", .type = TF_SCHEMA_TIME_NS, .lo_bound = TF_SCHEMA_EXCLUSIVE,
+     .offset = offsetof(slo_raw, ttft_ns), .help = "time to first token"},
+    {.key = "tpot", .type = TF_SCHEMA_TIME_NS, .lo_bound = TF_SCHEMA_EXCLUSIVE,
+     .offset = offsetof(slo_raw, tpot_ns), .help = "time per output token after the first"},
+};
+static const tf_schema slo_schema = {"slo", slo_fields, 2};
+
+/* The traffic loaders' report callback: each problem into the tf_diags ctx at the CSV's file and
+ * line (column 0: the loaders count lines, not columns). */
+static void report_csv_problem(void *ctx, const char *file, int line, const char *msg) {
+  tf_diags_error(ctx, file, line, 0, "%s", msg);
+}
+
+/* The path of the CSV file named by the scalar at (a `file:` value), relative to the scenario
+ * file, into *file (free it); *file is NULL when it cannot be opened or is a folder, which is
+ * reported at `at`: the loaders would report it at the CSV's own name, which does not say where
+ * the scenario named it. 0 or TF_ENOMEM. */
+static int find_csv(const tf_scenario *out, const tf_ytree_node *at, const char *path,
+                    char **file, tf_diags *d) {
+  *file = relative_to(out->path, at->text);
+  if (!*file)
+    return TF_FAIL(TF_ENOMEM, "%s", path);
+  FILE *f = fopen(*file, "rb");
+  struct stat st;
+  int why = !f ? errno : fstat(fileno(f), &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+  if (f)
+    fclose(f);
+  if (why) {
+    tf_diags_error(d, at->file, at->line, value_col(at), "%s: cannot open \"%s\": %s", path,
+                   *file, strerror(why));
+    free(*file);
+    *file = NULL;
+  }
+  return 0;
+}
+
+/* After a loader failed with rc: TF_ENOMEM is the caller's; any other failure has been reported
+ * through report_csv_problem, unless the loader said nothing (then its reason goes at `at`). */
+static int csv_failed(int rc, size_t errors_before, const tf_ytree_node *at, const char *path,
+                      tf_diags *d) {
+  if (rc == TF_ENOMEM)
+    return rc;
+  if (tf_diags_error_count(d) == errors_before)
+    tf_diags_error(d, at->file, at->line, value_col(at), "%s: %s", path, tf_err_reason());
+  return 0;
+}
+
+/* `pieces:` (node, named path) into c's piece arrays. *last_start receives the last piece's start
+ * when every start is valid, else -1. 0 or TF_ENOMEM. */
+static int load_pieces(const tf_ytree_node *node, const char *path, tf_scenario_class *c,
+                       int64_t *last_start, tf_diags *d) {
+  *last_start = -1;
+  static const char want[] = "a list of {start, rate}";
+  if (tf_ytree_is_null(node)) {
+    tf_diags_error(d, node->file, node->line, node->col, "%s: missing value: expected %s", path,
+                   want);
+    return 0;
+  }
+  if (node->kind != TF_YTREE_SEQUENCE || node->n == 0) {
+    tf_diags_error(d, node->file, node->line, node->col, "%s: expected %s, got %s", path, want,
+                   node->kind == TF_YTREE_SEQUENCE ? "an empty list" : tf_ytree_kind_noun(node));
+    return 0;
+  }
+  size_t n = node->n;
+  c->piece_start_ns = calloc(n, sizeof *c->piece_start_ns);
+  c->piece_rate_per_s = calloc(n, sizeof *c->piece_rate_per_s);
+  if (!c->piece_start_ns || !c->piece_rate_per_s)
+    return TF_FAIL(TF_ENOMEM, "%s", path);
+  c->arrivals.pieces = n;
+  c->arrivals.piece_start_ns = c->piece_start_ns;
+  c->arrivals.piece_rate_per_s = c->piece_rate_per_s;
+  bool starts_ok = true;
+  for (size_t i = 0; i < n; i++) {
+    char item[192];
+    snprintf(item, sizeof item, "%s[%zu]", path, i);
+    piece_raw p = {0};
+    const tf_ytree_node *where[PC_N];
+    tf_schema_apply(&piece_schema, node->items[i], item, &p, where, d);
+    c->piece_start_ns[i] = p.start_ns;
+    c->piece_rate_per_s[i] = p.rate_per_s;
+    if (!p.has_start) {
+      starts_ok = false;
+      continue;
+    }
+    const tf_ytree_node *v = where[PC_START];
+    char got[64], prev[64];
+    tf_unit_format((double)p.start_ns * 1e-9, TF_UNIT_TIME, got, sizeof got);
+    if (i == 0 && p.start_ns != 0) {
+      tf_diags_error(d, v->file, v->line, value_col(v),
+                     "%s.start: must be 0 s (the first piece starts with the process), got %s",
+                     item, got);
+      starts_ok = false;
+    } else if (i > 0 && starts_ok && p.start_ns <= c->piece_start_ns[i - 1]) {
+      tf_unit_format((double)c->piece_start_ns[i - 1] * 1e-9, TF_UNIT_TIME, prev, sizeof prev);
+      tf_diags_error(d, v->file, v->line, value_col(v),
+                     "%s.start: must be after the previous piece's start (%s), got %s", item,
+                     prev, got);
+      starts_ok = false;
+    }
+  }
+  if (starts_ok)
+    *last_start = c->piece_start_ns[n - 1];
+  return 0;
+}
+
+/* A trace class's `file:` (at) and its checks against the trace: loop needs two rows or more at
+ * different times; time_scale must keep the scaled trace within the clock. 0 or TF_ENOMEM. */
+static int load_trace(const tf_scenario *out, const tf_ytree_node *at, const char *path,
+                      const traffic_raw *a, const tf_ytree_node *const *where,
+                      tf_scenario_class *c, tf_diags *d) {
+  char file_path[160];
+  snprintf(file_path, sizeof file_path, "%s.file", path);
+  char *file;
+  int rc = find_csv(out, at, file_path, &file, d);
+  if (rc || !file)
+    return rc;
+  size_t errors = tf_diags_error_count(d);
+  tf_err_clear();
+  rc = tf_traffic_trace_load(file, &c->trace, report_csv_problem, d);
+  free(file);
+  if (rc)
+    return csv_failed(rc, errors, at, file_path, d);
+  c->arrivals.trace = c->trace;
+  size_t rows = tf_traffic_trace_count(c->trace);
+  int64_t span = tf_traffic_trace_span_ns(c->trace);
+  if (c->arrivals.loop && (rows < 2 || span == 0)) {
+    const tf_ytree_node *v = where[TR_LOOP];
+    char why[64];
+    if (rows < 2)
+      snprintf(why, sizeof why, "it has one row");
+    else
+      snprintf(why, sizeof why, "its %zu rows are all at one instant", rows);
+    tf_diags_error(d, v->file, v->line, value_col(v),
+                   "%s.loop: the trace cannot repeat: %s (expected two rows or more at "
+                   "different times)",
+                   path, why);
+  }
+  if (a->has_time_scale && !((double)span * a->time_scale < TRACE_SCALED_SPAN_MAX_NS)) {
+    const tf_ytree_node *v = where[TR_TIME_SCALE];
+    char got[64];
+    tf_unit_format(a->time_scale, TF_UNIT_RATIO, got, sizeof got);
+    tf_diags_error(d, v->file, v->line, value_col(v),
+                   "%s.time_scale: stretches the trace's %.6g s past the clock's range (about "
+                   "146 years), got %s",
+                   path, (double)span * 1e-9, got);
+  }
+  return 0;
+}
+
+/* `arrival:` of class c (node, named path) into c->arrivals. *process receives the process
+ * (a tf_traffic_kind), or -1 when it is missing or wrong. 0 or TF_ENOMEM. */
+static int load_class_arrival(const tf_scenario *out, const tf_ytree_node *node, const char *path,
+                              tf_scenario_class *c, int *process, tf_diags *d) {
+  traffic_raw a = {0};
+  const tf_ytree_node *where[TR_N];
+  tf_schema_apply(&traffic_schema, node, path, &a, where, d);
+  *process = a.has_process ? a.process : -1;
+  int rc = 0;
+  if (!a.has_process)
+    goto done;
+  const tf_schema *s = &traffic_schema;
+  const char *kind = traffic_names[a.process];
+  bool rated = a.process == TF_TRAFFIC_POISSON || a.process == TF_TRAFFIC_GAMMA;
+  bool gamma = a.process == TF_TRAFFIC_GAMMA, piecewise = a.process == TF_TRAFFIC_PIECEWISE;
+  bool trace = a.process == TF_TRAFFIC_TRACE;
+  check_use(s, path, TR_RATE, node, where, rated, rated, "process", kind, "poisson and gamma", d);
+  check_use(s, path, TR_CV, node, where, gamma, gamma, "process", kind, "gamma", d);
+  check_use(s, path, TR_PIECES, node, where, piecewise, piecewise, "process", kind, "piecewise",
+            d);
+  check_use(s, path, TR_PERIOD, node, where, piecewise, false, "process", kind, "piecewise", d);
+  check_use(s, path, TR_FILE, node, where, trace, trace, "process", kind, "trace", d);
+  check_use(s, path, TR_TIME_SCALE, node, where, trace, false, "process", kind, "trace", d);
+  check_use(s, path, TR_LOOP, node, where, trace, false, "process", kind, "trace", d);
+  c->arrivals = (tf_traffic_arrivals){.kind = (tf_traffic_kind)a.process};
+  switch ((tf_traffic_kind)a.process) {
+  case TF_TRAFFIC_GAMMA:
+    c->arrivals.cv = a.cv;
+    /* fall through */
+  case TF_TRAFFIC_POISSON:
+    c->arrivals.rate_per_s = a.rate_per_s;
+    break;
+  case TF_TRAFFIC_PIECEWISE: {
+    int64_t last_start = -1;
+    char pieces_path[128];
+    tf_schema_join(pieces_path, sizeof pieces_path, path, "pieces");
+    if (where[TR_PIECES] &&
+        (rc = load_pieces(where[TR_PIECES], pieces_path, c, &last_start, d)) != 0)
+      goto done;
+    c->arrivals.period_ns = a.has_period ? a.period_ns : 0;
+    if (a.has_period && last_start >= 0 && a.period_ns <= last_start) {
+      const tf_ytree_node *v = where[TR_PERIOD];
+      char last[64], got[64];
+      tf_unit_format((double)last_start * 1e-9, TF_UNIT_TIME, last, sizeof last);
+      tf_unit_format((double)a.period_ns * 1e-9, TF_UNIT_TIME, got, sizeof got);
+      tf_diags_error(d, v->file, v->line, value_col(v),
+                     "%s.period: must be longer than the last piece's start (%s), got %s", path,
+                     last, got);
+    }
+    break;
+  }
+  case TF_TRAFFIC_TRACE:
+    c->arrivals.time_scale = a.has_time_scale ? a.time_scale : 1;
+    c->arrivals.loop = a.has_loop && a.loop == 1;
+    if (a.file)
+      rc = load_trace(out, where[TR_FILE], path, &a, where, c, d);
+    break;
+  }
+done:
+  tf_schema_free(&traffic_schema, &a);
+  return rc;
+}
+
+/* A lognormal mean: a number of tokens, whole or not, in (0, TF_LENGTH_MAX_TOKENS]. A custom
+ * field because a ratio quantity would take "50 %" and name itself "a ratio" in messages. */
+static bool load_token_mean(const tf_ytree_node *v, const char *path, double *out,
+                            tf_diags *d) {
+  static const char want[] = "a number of tokens such as \"1024\"";
+  if (v->kind != TF_YTREE_SCALAR) {
+    tf_diags_error(d, v->file, v->line, v->col, "%s: expected %s, got %s", path, want,
+                   tf_ytree_kind_noun(v));
+    return false;
+  }
+  if (tf_ytree_is_null(v)) {
+    tf_diags_error(d, v->file, v->line, v->col, "%s: missing value: expected %s", path, want);
+    return false;
+  }
+  double x;
+  if (strchr(v->text, '%') || tf_unit_parse(v->text, TF_UNIT_RATIO, &x, NULL) != 0) {
+    tf_diags_error(d, v->file, v->line, value_col(v), "%s: expected %s, got \"%s\"", path, want,
+                   v->text);
+    return false;
+  }
+  if (!(x > 0)) {
+    tf_diags_error(d, v->file, v->line, value_col(v), "%s: must be > 0, got %.6g", path, x);
+    return false;
+  }
+  if (!(x <= (double)TF_LENGTH_MAX_TOKENS)) {
+    tf_diags_error(d, v->file, v->line, value_col(v), "%s: must be <= %lld, got %.6g", path,
+                   (long long)TF_LENGTH_MAX_TOKENS, x);
+    return false;
+  }
+  *out = x;
+  return true;
+}
+
+/* `input:` or `output:` (node, named path) into *dist; an empirical histogram is read into *hist.
+ * 0 or TF_ENOMEM. */
+static int load_length(const tf_scenario *out, const tf_ytree_node *node, const char *path,
+                       tf_length_dist *dist, tf_length_hist **hist, tf_diags *d) {
+  length_raw l = {0};
+  const tf_ytree_node *where[LN_N];
+  tf_schema_apply(&length_schema, node, path, &l, where, d);
+  double mean = 0;
+  if (where[LN_MEAN]) {
+    char mean_path[160];
+    tf_schema_join(mean_path, sizeof mean_path, path, "mean");
+    load_token_mean(where[LN_MEAN], mean_path, &mean, d);
+  }
+  int rc = 0;
+  if (!l.has_distribution)
+    goto done;
+  const tf_schema *s = &length_schema;
+  const char *kind = length_names[l.distribution];
+  bool fixed = l.distribution == TF_LENGTH_FIXED, uniform = l.distribution == TF_LENGTH_UNIFORM;
+  bool lognormal = l.distribution == TF_LENGTH_LOGNORMAL;
+  bool empirical = l.distribution == TF_LENGTH_EMPIRICAL;
+  check_use(s, path, LN_VALUE, node, where, fixed, fixed, "distribution", kind, "fixed", d);
+  check_use(s, path, LN_MIN, node, where, uniform, uniform, "distribution", kind, "uniform", d);
+  check_use(s, path, LN_MAX, node, where, uniform, uniform, "distribution", kind, "uniform", d);
+  check_use(s, path, LN_MEAN, node, where, lognormal, lognormal, "distribution", kind,
+            "lognormal", d);
+  check_use(s, path, LN_CV, node, where, lognormal, lognormal, "distribution", kind, "lognormal",
+            d);
+  check_use(s, path, LN_FILE, node, where, empirical, empirical, "distribution", kind,
+            "empirical", d);
+  if (uniform && l.has_min && l.has_max && l.max < l.min) {
+    const tf_ytree_node *v = where[LN_MAX];
+    tf_diags_error(d, v->file, v->line, value_col(v), "%s.max: must be >= min (%lld), got %lld",
+                   path, (long long)l.min, (long long)l.max);
+  }
+  *dist = (tf_length_dist){.kind = (tf_length_kind)l.distribution, .cap = l.has_cap ? l.cap : 0};
+  if (fixed)
+    dist->value = l.value;
+  if (uniform) {
+    dist->min = l.min;
+    dist->max = l.max;
+  }
+  if (lognormal) {
+    dist->mean = mean;
+    dist->cv = l.cv;
+  }
+  if (empirical && l.file) {
+    char file_path[160];
+    tf_schema_join(file_path, sizeof file_path, path, "file");
+    char *file;
+    if ((rc = find_csv(out, where[LN_FILE], file_path, &file, d)) != 0 || !file)
+      goto done;
+    size_t errors = tf_diags_error_count(d);
+    tf_err_clear();
+    rc = tf_length_hist_load(file, hist, report_csv_problem, d);
+    free(file);
+    if (rc)
+      rc = csv_failed(rc, errors, where[LN_FILE], file_path, d);
+    dist->hist = *hist;
+  }
+done:
+  tf_schema_free(&length_schema, &l);
+  return rc;
+}
+
+/* The traffic model's own checks, after the loader's found nothing: a mistake they catch is a
+ * loader bug, so it is reported (at the class's key) rather than asserted, since a user's file
+ * still deserves a message. */
+static void check_class(const tf_scenario_class *c, const tf_ytree_node *const *where,
+                        const char *path, tf_diags *d) {
+  tf_err_clear();
+  const tf_ytree_node *v = where[CL_ARRIVAL];
+  if (tf_traffic_check(&c->arrivals) != 0)
+    tf_diags_error(d, v->file, v->line, v->col, "%s.arrival: %s", path, tf_err_reason());
+  if (c->lengths_from_trace)
+    return;
+  if (tf_length_check(&c->input) != 0 && (v = where[CL_INPUT]))
+    tf_diags_error(d, v->file, v->line, v->col, "%s.input: %s", path, tf_err_reason());
+  if (tf_length_check(&c->output) != 0 && (v = where[CL_OUTPUT]))
+    tf_diags_error(d, v->file, v->line, v->col, "%s.output: %s", path, tf_err_reason());
+}
+
+/* Workload item i (node) into out->workload[i]. 0 or TF_ENOMEM. */
+static int load_class(tf_scenario *out, const tf_ytree_node *node, size_t i, tf_diags *d) {
+  tf_scenario_class *c = &out->workload[i];
+  char path[64];
+  snprintf(path, sizeof path, "workload[%zu]", i);
+  size_t errors = tf_diags_error_count(d);
+  class_raw raw = {.router = TF_ROUTER_LEAST_WORK};
+  const tf_ytree_node *where[CL_N];
+  tf_schema_apply(&class_schema, node, path, &raw, where, d);
+  c->name = raw.name; /* the class owns it now */
+  c->prefix_hit = raw.prefix_hit;
+  c->router = (tf_router_policy)raw.router;
+  c->origin = origin_of(out, node);
+  c->input = c->output = (tf_length_dist){.kind = TF_LENGTH_FIXED, .value = 0};
+  for (size_t j = 0; c->name && j < i; j++)
+    if (out->workload[j].name && strcmp(out->workload[j].name, c->name) == 0) {
+      const tf_ytree_node *v = where[CL_NAME];
+      tf_diags_error(d, v->file, v->line, value_col(v),
+                     "%s.name: \"%s\" is already the name of workload[%zu] (expected a name "
+                     "of its own)",
+                     path, c->name, j);
+      break;
+    }
+  int process = -1, rc = 0;
+  char arrival_path[96];
+  tf_schema_join(arrival_path, sizeof arrival_path, path, "arrival");
+  if (where[CL_ARRIVAL] &&
+      (rc = load_class_arrival(out, where[CL_ARRIVAL], arrival_path, c, &process, d)) != 0)
+    return rc;
+  c->lengths_from_trace = process == TF_TRAFFIC_TRACE;
+  static const int length_keys[] = {CL_INPUT, CL_OUTPUT};
+  for (size_t k = 0; k < 2; k++) {
+    const tf_ytree_node *v = where[length_keys[k]];
+    const char *key = class_fields[length_keys[k]].key;
+    if (c->lengths_from_trace && v) {
+      tf_diags_error(d, v->file, v->line, v->col,
+                     "%s.%s: not used by process \"trace\" (the trace gives each request's "
+                     "lengths)",
+                     path, key);
+    } else if (!v && process >= 0 && !c->lengths_from_trace) {
+      tf_diags_error(d, node->file, node->line, node->col,
+                     "missing key \"%s\" in %s: process \"%s\" needs it", key, path,
+                     traffic_names[process]);
+    } else if (v && !c->lengths_from_trace) {
+      char length_path[96];
+      tf_schema_join(length_path, sizeof length_path, path, key);
+      rc = load_length(out, v, length_path, k == 0 ? &c->input : &c->output,
+                       k == 0 ? &c->input_hist : &c->output_hist, d);
+      if (rc)
+        return rc;
+    }
+  }
+  if (where[CL_SLO]) {
+    char slo_path[96];
+    tf_schema_join(slo_path, sizeof slo_path, path, "slo");
+    slo_raw slo = {0};
+    tf_schema_apply(&slo_schema, where[CL_SLO], slo_path, &slo, NULL, d);
+    c->slo_ttft_s = (double)slo.ttft_ns * 1e-9;
+    c->slo_tpot_s = (double)slo.tpot_ns * 1e-9;
+  }
+  if (tf_diags_error_count(d) == errors)
+    check_class(c, where, path, d);
+  return 0;
+}
+
+/* Validates `workload:` (key: the `workload` key node; node: its value) into out->workload. Needs
+ * out->model and out->hardware; hardware_reported as for load_serving. 0 or TF_ENOMEM. */
+static int load_workload(const tf_ytree_node *key, const tf_ytree_node *node,
+                         bool hardware_reported, tf_scenario *out, tf_diags *d) {
+  assert(workload_words_ok());
+  if (!out->model.present || (out->n_hardware == 0 && !hardware_reported))
+    tf_diags_error(d, key->file, key->line, key->col,
+                   "workload: needs a model and hardware to serve it");
+  static const char want[] = "a list of request classes";
+  if (tf_ytree_is_null(node)) {
+    tf_diags_error(d, node->file, node->line, node->col, "workload: missing value: expected %s",
+                   want);
+    return 0;
+  }
+  if (node->kind != TF_YTREE_SEQUENCE || node->n == 0) {
+    tf_diags_error(d, node->file, node->line, node->col, "workload: expected %s, got %s", want,
+                   node->kind == TF_YTREE_SEQUENCE ? "an empty list" : tf_ytree_kind_noun(node));
+    return 0;
+  }
+  out->workload = calloc(node->n, sizeof *out->workload);
+  if (!out->workload)
+    return TF_FAIL(TF_ENOMEM, "workload");
+  for (size_t i = 0; i < node->n; i++) {
+    out->n_workload = i + 1; /* so tf_scenario_destroy frees what the class holds so far */
+    int rc = load_class(out, node->items[i], i, d);
+    if (rc)
+      return rc;
+  }
+  return 0;
 }
 
 /* Validates `hardware:` into out->hardware; system_at[i] receives item i's system value node
@@ -747,17 +1423,25 @@ static int load_tree(const char *path, const tf_ytree_node *root, const char *ca
   const tf_ytree_node *hardware = where[TOP_HARDWARE];
   if (hardware)
     rc = load_hardware(hardware, out, &system_at, d);
+  bool hardware_reported = hardware && !tf_ytree_is_null(hardware) &&
+                           hardware->kind != TF_YTREE_SEQUENCE;
+  fleet_check fleet = {0};
   if (rc == 0 && where[TOP_SERVING]) {
     const tf_ytree_node *key = key_named(root, "serving"); /* there: where[] came from root */
     assert(key);
-    bool hardware_reported = hardware && !tf_ytree_is_null(hardware) &&
-                             hardware->kind != TF_YTREE_SEQUENCE;
-    rc = load_serving(key, where[TOP_SERVING], hardware_reported, out, d);
+    rc = load_serving(key, where[TOP_SERVING], hardware_reported, out, &fleet, d);
+  }
+  if (rc == 0 && where[TOP_WORKLOAD]) {
+    fleet.workload_at = key_named(root, "workload");
+    assert(fleet.workload_at);
+    rc = load_workload(fleet.workload_at, where[TOP_WORKLOAD], hardware_reported, out, d);
   }
   if (rc == 0)
     rc = load_catalog(path, catalog_dir, where, out, d);
-  if (rc == 0)
+  if (rc == 0) {
     resolve_names(out, system_at, where[TOP_MODEL], d);
+    resolve_fleet(out, &fleet, d);
+  }
   free(system_at);
   return rc;
 }
@@ -800,6 +1484,16 @@ void tf_scenario_destroy(tf_scenario *s) {
   for (size_t i = 0; i < s->n_hardware; i++)
     free(s->hardware[i].system);
   free(s->hardware);
+  for (size_t i = 0; i < s->n_workload; i++) {
+    tf_scenario_class *c = &s->workload[i];
+    free(c->name);
+    free(c->piece_start_ns);
+    free(c->piece_rate_per_s);
+    tf_traffic_trace_destroy(c->trace);
+    tf_length_hist_destroy(c->input_hist);
+    tf_length_hist_destroy(c->output_hist);
+  }
+  free(s->workload);
   free(s->path);
   free(s->text);
   free(s->name);

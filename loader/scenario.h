@@ -11,6 +11,8 @@
 #include "diag.h"
 #include "dist.h"
 #include "perf.h"
+#include "serving.h"
+#include "traffic.h"
 
 /* The layout counts of `serving:`, in the order of serving.layout_origin[]. */
 typedef enum tf_scenario_layout_key {
@@ -27,6 +29,28 @@ typedef struct tf_scenario_hardware {
   int64_t count;
   const tf_catalog_system *entry;
 } tf_scenario_hardware;
+
+/* One `workload:` item: a class of requests, its traffic and its service targets. Invariants
+ * after a successful load: name is unique in the workload; arrivals passes tf_traffic_check and
+ * points only at this class's own storage below (piece arrays, trace); unless lengths_from_trace,
+ * input and output pass tf_length_check (an empirical one's hist is input_hist or output_hist);
+ * with lengths_from_trace (process trace) both are {kind FIXED, value 0}, unused; prefix_hit in
+ * [0, 1); slo times > 0 or 0 for none. Every pointer is owned by the scenario. */
+typedef struct tf_scenario_class {
+  char *name;
+  tf_traffic_arrivals arrivals; /* pieces arrays and trace owned by the scenario */
+  tf_length_dist input, output; /* tokens; for a trace: unused (kind FIXED, value 0) */
+  bool lengths_from_trace;      /* process trace: each request's lengths are its row's */
+  double prefix_hit;            /* share of each prompt already cached, default 0 */
+  double slo_ttft_s, slo_tpot_s; /* time to first token, time per output token; 0 = none */
+  tf_router_policy router;      /* default TF_ROUTER_LEAST_WORK */
+  tf_catalog_origin origin;     /* where the class item was written */
+  /* owned storage, NULL where the class's kinds need none */
+  int64_t *piece_start_ns;
+  double *piece_rate_per_s;
+  tf_traffic_trace *trace;
+  tf_length_hist *input_hist, *output_hist;
+} tf_scenario_class;
 
 /* A loaded scenario. The caller owns the struct (it may live on the stack); every field is filled
  * by tf_scenario_load and read-only afterwards; tf_scenario_destroy frees what it points to.
@@ -65,8 +89,9 @@ typedef struct tf_scenario {
    * successful load: layout counts in [1, 4096] and ep divides tp * dp; precision.experts is
    * precision.weights unless given; speculation.acceptance in [0, 1] (0 when draft_tokens is 0);
    * routing.imbalance 0 (auto) or >= 1, skew in [0, TF_MOE_SKEW_MAX]; memory_utilisation in (0, 1];
-   * max_batch_tokens >= 1. Origins' file strings point at path or at the static "--set", so they
-   * live as long as the scenario; line 0 means not written (defaulted). */
+   * max_batch_tokens >= 1; max_batch_seqs >= 1; replicas as its comment says. Origins' file
+   * strings point at path or at the static "--set", so they live as long as the scenario; line 0
+   * means not written (defaulted). */
   struct {
     bool present;          /* false: absent section; the fields then hold the defaults anyway */
     size_t hardware_index; /* index into hardware[] of the system the replica runs on; default 0,
@@ -78,10 +103,23 @@ typedef struct tf_scenario {
     tf_perf_routing routing;         /* imbalance 0 = auto; default skew 0, no redundant experts */
     double memory_utilisation;       /* default 0.9 (vLLM's gpu_memory_utilization default) */
     int64_t max_batch_tokens;        /* default 8192 (vLLM's per-step token budget on H100) */
+    /* Replicas of the deployment above in the fleet. Default: the GPUs of the hardware item at
+     * hardware_index (count x the system's gpus) divided by tp * dp * pp, rounded down; 0 when
+     * that cannot be known (no hardware, a system without gpus) or is 0. When `replicas` is
+     * written or a workload is present, a successful load guarantees replicas >= 1 and replicas
+     * x tp * dp * pp <= those GPUs (where the system's gpus are known). */
+    int64_t replicas;
+    int64_t max_batch_seqs;          /* running sequences per replica, default 256 (vLLM's
+                                        max_num_seqs) */
+    tf_catalog_origin replicas_origin; /* where replicas was written (line 0: defaulted) */
     tf_catalog_origin origin;        /* where `serving:` was written (line 0: absent) */
     /* where tp, dp, ep, pp were written, indexed by tf_scenario_layout_key (line 0: defaulted) */
     tf_catalog_origin layout_origin[TF_SCENARIO_LAYOUT_KEYS_];
   } serving;
+  /* `workload:` in file order; empty (NULL, 0) when the section is absent, else >= 1 classes,
+   * and then model.entry and hardware[serving.hardware_index].entry are set. */
+  tf_scenario_class *workload;
+  size_t n_workload;
   tf_catalog *catalog; /* built-in + `catalogs:` files + `overrides:`; owned */
 } tf_scenario;
 

@@ -1,6 +1,7 @@
 /* Scenario loading: SI values of a valid file, the golden list of diagnostics for a file full of
  * mistakes, --set overrides and their errors, catalogue includes and overrides, YAML errors; the
- * serving section's values, defaults, mistakes and overrides. */
+ * serving section's values, defaults, mistakes and overrides; the workload's values, defaults,
+ * fleet, mistakes, overrides, and trace and histogram files with their errors. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,7 @@ static void golden_file(const char *fixture, const char *expected_path) {
 static void golden(void) {
   golden_file("golden-bad.yaml", "../golden-bad.expected");
   golden_file("serving-bad.yaml", "../serving-bad.expected");
+  golden_file("workload-bad.yaml", "../workload-bad.expected");
 }
 
 static void errors_elsewhere(void) {
@@ -546,6 +548,443 @@ static void serving_sets(void) {
   }
 }
 
+/* workload.yaml: every workload key, in SI (rates per second, times in ns, SLOs in seconds). */
+static void check_workload_file(const tf_scenario *s, const char *dir) {
+  TF_CHECK_INT(s->n_workload, 4);
+  if (s->n_workload != 4)
+    return;
+  TF_CHECK_INT(s->serving.replicas, 30);
+  TF_CHECK_INT(s->serving.max_batch_seqs, 128);
+
+  const tf_scenario_class *chat = &s->workload[0];
+  TF_CHECK_STR(chat->name, "chat");
+  TF_CHECK_INT(chat->arrivals.kind, TF_TRAFFIC_POISSON);
+  TF_CHECK(chat->arrivals.rate_per_s == 40);
+  TF_CHECK(!chat->lengths_from_trace);
+  TF_CHECK_INT(chat->input.kind, TF_LENGTH_LOGNORMAL);
+  TF_CHECK(chat->input.mean == 1024.5 && chat->input.cv == 1.5);
+  TF_CHECK_INT(chat->input.cap, 8192);
+  TF_CHECK_INT(chat->output.kind, TF_LENGTH_FIXED);
+  TF_CHECK_INT(chat->output.value, 512);
+  TF_CHECK_INT(chat->output.cap, 0);
+  TF_CHECK(chat->prefix_hit == 0.3);
+  TF_CHECK(chat->slo_ttft_s == 2 && chat->slo_tpot_s == 0.05);
+  TF_CHECK_INT(chat->router, TF_ROUTER_POWER_OF_TWO);
+  TF_CHECK(chat->trace == NULL && chat->input_hist == NULL && chat->piece_start_ns == NULL);
+
+  const tf_scenario_class *batch = &s->workload[1];
+  TF_CHECK_STR(batch->name, "batch");
+  TF_CHECK_INT(batch->arrivals.kind, TF_TRAFFIC_GAMMA);
+  TF_CHECK(batch->arrivals.rate_per_s == 40 && batch->arrivals.cv == 2);
+  TF_CHECK_INT(batch->input.kind, TF_LENGTH_UNIFORM);
+  TF_CHECK(batch->input.min == 128 && batch->input.max == 2048);
+  TF_CHECK_INT(batch->output.kind, TF_LENGTH_EMPIRICAL);
+  TF_CHECK(batch->output.hist != NULL && batch->output.hist == batch->output_hist);
+  TF_CHECK_INT(batch->output.cap, 300);
+  if (batch->output_hist) {
+    TF_CHECK_INT(tf_length_hist_bins(batch->output_hist), 2);
+    int64_t lo, hi;
+    double p;
+    TF_CHECK_INT(tf_length_hist_bin(batch->output_hist, 1, &lo, &hi, &p), 0);
+    TF_CHECK(lo == 65 && hi == 512 && p == 0.5);
+  }
+  TF_CHECK(batch->prefix_hit == 0);
+  TF_CHECK(batch->slo_ttft_s == 0 && batch->slo_tpot_s == 0);
+  TF_CHECK_INT(batch->router, TF_ROUTER_ROUND_ROBIN);
+
+  const tf_scenario_class *diurnal = &s->workload[2];
+  TF_CHECK_INT(diurnal->arrivals.kind, TF_TRAFFIC_PIECEWISE);
+  TF_CHECK_INT(diurnal->arrivals.pieces, 3);
+  TF_CHECK(diurnal->arrivals.piece_start_ns == diurnal->piece_start_ns);
+  TF_CHECK(diurnal->arrivals.piece_rate_per_s == diurnal->piece_rate_per_s);
+  if (diurnal->piece_start_ns && diurnal->piece_rate_per_s) {
+    TF_CHECK_INT(diurnal->piece_start_ns[0], 0);
+    TF_CHECK_INT(diurnal->piece_start_ns[1], 8 * 3600 * INT64_C(1000000000));
+    TF_CHECK_INT(diurnal->piece_start_ns[2], 20 * 3600 * INT64_C(1000000000));
+    TF_CHECK(diurnal->piece_rate_per_s[0] == 10 && diurnal->piece_rate_per_s[1] == 40 &&
+             diurnal->piece_rate_per_s[2] == 0);
+  }
+  TF_CHECK_INT(diurnal->arrivals.period_ns, 86400 * INT64_C(1000000000));
+  TF_CHECK_INT(diurnal->input.kind, TF_LENGTH_EMPIRICAL);
+  TF_CHECK(diurnal->input.hist == diurnal->input_hist && diurnal->input_hist != NULL);
+  TF_CHECK(diurnal->input_hist && tf_length_hist_bins(diurnal->input_hist) == 3);
+  TF_CHECK_INT(diurnal->output.kind, TF_LENGTH_UNIFORM);
+  TF_CHECK(diurnal->output.min == 16 && diurnal->output.max == 16);
+  TF_CHECK_INT(diurnal->router, TF_ROUTER_LEAST_WORK);
+
+  const tf_scenario_class *replay = &s->workload[3];
+  TF_CHECK_INT(replay->arrivals.kind, TF_TRAFFIC_TRACE);
+  TF_CHECK(replay->lengths_from_trace);
+  TF_CHECK(replay->arrivals.trace == replay->trace && replay->trace != NULL);
+  TF_CHECK(replay->arrivals.time_scale == 0.5);
+  TF_CHECK(replay->arrivals.loop);
+  TF_CHECK_INT(replay->input.kind, TF_LENGTH_FIXED);
+  TF_CHECK_INT(replay->input.value, 0);
+  TF_CHECK_INT(replay->output.value, 0);
+  if (replay->trace) {
+    TF_CHECK_INT(tf_traffic_trace_count(replay->trace), 4);
+    TF_CHECK_INT(tf_traffic_trace_span_ns(replay->trace), 4000000000LL);
+    int64_t t, in, out;
+    TF_CHECK_INT(tf_traffic_trace_request(replay->trace, 2, &t, &in, &out), 0);
+    TF_CHECK(t == 1750000000LL && in == 879 && out == 143);
+  }
+  /* Every class passes the traffic model's own checks. */
+  for (size_t i = 0; i < s->n_workload; i++) {
+    TF_CHECK_INT(tf_traffic_check(&s->workload[i].arrivals), 0);
+    if (!s->workload[i].lengths_from_trace) {
+      TF_CHECK_INT(tf_length_check(&s->workload[i].input), 0);
+      TF_CHECK_INT(tf_length_check(&s->workload[i].output), 0);
+    }
+  }
+  char file[64];
+  snprintf(file, sizeof file, "%sworkload.yaml", dir);
+  TF_CHECK(origin_is(chat->origin, file, 13, 5));
+  TF_CHECK(chat->origin.file == s->path);
+  TF_CHECK(origin_is(replay->origin, file, 48, 5));
+  TF_CHECK(origin_is(s->serving.replicas_origin, file, 10, 13));
+}
+
+static void workload_valid(void) {
+  /* From the fixtures folder, and from elsewhere: CSV paths are relative to the scenario. */
+  static const char *const dirs[] = {"", "../fixtures/"};
+  for (size_t i = 0; i < 2; i++) {
+    char path[64];
+    snprintf(path, sizeof path, "%sworkload.yaml", dirs[i]);
+    tf_scenario s;
+    char *text;
+    int rc = load(path, NULL, 0, &s, &text);
+    TF_CHECK_INT(rc, 0);
+    TF_CHECK_STR(text, "");
+    free(text);
+    if (rc)
+      continue;
+    check_workload_file(&s, dirs[i]);
+    tf_scenario_destroy(&s);
+    TF_CHECK(s.workload == NULL && s.n_workload == 0);
+  }
+}
+
+/* Defaults: without a workload (replicas from the hardware, or 0 without any), and a workload
+ * with nothing but what it needs. */
+static void workload_defaults(void) {
+  static const struct {
+    const char *file;
+    int64_t replicas;
+  } without[] = {{"minimal.yaml", 0}, {"valid.yaml", 128}, {"serving.yaml", 1}};
+  for (size_t i = 0; i < sizeof without / sizeof *without; i++) {
+    tf_scenario s;
+    char *text;
+    int rc = load(without[i].file, NULL, 0, &s, &text);
+    TF_CHECK_INT(rc, 0);
+    TF_CHECK_STR(text, "");
+    free(text);
+    if (rc)
+      continue;
+    TF_CHECK(s.workload == NULL && s.n_workload == 0);
+    TF_CHECK_INT(s.serving.replicas, without[i].replicas);
+    TF_CHECK(s.serving.replicas_origin.line == 0 && s.serving.replicas_origin.file == NULL);
+    TF_CHECK_INT(s.serving.max_batch_seqs, 256);
+    tf_scenario_destroy(&s);
+  }
+
+  tf_scenario s;
+  char *text;
+  int rc = load("workload-min.yaml", NULL, 0, &s, &text);
+  TF_CHECK_INT(rc, 0);
+  TF_CHECK_STR(text, "");
+  free(text);
+  if (rc)
+    return;
+  TF_CHECK(!s.serving.present);
+  TF_CHECK_INT(s.serving.replicas, 32); /* 4 x 8 GPUs, one each */
+  TF_CHECK_INT(s.serving.max_batch_seqs, 256);
+  TF_CHECK_INT(s.n_workload, 1);
+  const tf_scenario_class *c = &s.workload[0];
+  TF_CHECK_STR(c->name, "only");
+  TF_CHECK(c->prefix_hit == 0 && c->slo_ttft_s == 0 && c->slo_tpot_s == 0);
+  TF_CHECK_INT(c->router, TF_ROUTER_LEAST_WORK);
+  TF_CHECK_INT(c->input.cap, 0);
+  TF_CHECK(origin_is(c->origin, "workload-min.yaml", 9, 5));
+  tf_scenario_destroy(&s);
+
+  /* A trace's defaults: time_scale 1, no loop. */
+  static const char *const trace[] = {
+      "workload=[{name: r, arrival: {process: trace, file: traces/azure-conv.csv}}]"};
+  rc = load("workload-min.yaml", trace, 1, &s, &text);
+  TF_CHECK_INT(rc, 0);
+  TF_CHECK_STR(text, "");
+  free(text);
+  if (rc == 0) {
+    TF_CHECK(s.workload[0].arrivals.time_scale == 1 && !s.workload[0].arrivals.loop);
+    TF_CHECK(s.workload[0].lengths_from_trace);
+    TF_CHECK(origin_is(s.workload[0].origin, "--set", 1, 11));
+    tf_scenario_destroy(&s);
+  }
+}
+
+/* --set reaches every workload key and the fleet keys. */
+static void workload_sets(void) {
+  tf_scenario s;
+  char *text;
+  static const char *const good[] = {
+      "workload[0].arrival.rate=80/s",
+      "workload[0].slo.ttft=500 ms",
+      "workload[0].input.cap=4096",
+      "workload.1.router=least_work",
+      "workload[2].arrival.pieces[1].rate=20 /s",
+      "workload[2].arrival.period=",  /* a null: an error, so replaced next */
+      "workload[2].arrival={process: piecewise, pieces: [{start: 0 s, rate: 3 /s}]}",
+      "workload[3].arrival.loop=false",
+      "workload[3].arrival.time_scale=2",
+      "serving.replicas=4",
+      "serving.max_batch_seqs=64",
+  };
+  int rc = load("workload.yaml", good, sizeof good / sizeof *good, &s, &text);
+  TF_CHECK_INT(rc, 0);
+  TF_CHECK_STR(text, "");
+  free(text);
+  if (rc == 0) {
+    TF_CHECK(s.workload[0].arrivals.rate_per_s == 80);
+    TF_CHECK(s.workload[0].slo_ttft_s == 0.5 && s.workload[0].slo_tpot_s == 0.05);
+    TF_CHECK_INT(s.workload[0].input.cap, 4096);
+    TF_CHECK_INT(s.workload[1].router, TF_ROUTER_LEAST_WORK);
+    TF_CHECK_INT(s.workload[2].arrivals.pieces, 1);
+    TF_CHECK(s.workload[2].piece_rate_per_s[0] == 3);
+    TF_CHECK_INT(s.workload[2].arrivals.period_ns, 0);
+    TF_CHECK(!s.workload[3].arrivals.loop && s.workload[3].arrivals.time_scale == 2);
+    TF_CHECK_INT(s.serving.replicas, 4);
+    TF_CHECK(origin_is(s.serving.replicas_origin, "--set", 1, 18));
+    TF_CHECK_INT(s.serving.max_batch_seqs, 64);
+    tf_scenario_destroy(&s);
+  }
+
+  /* The default replica count follows the layout and the system. */
+  static const struct {
+    const char *arg;
+    int64_t replicas;
+  } fleets[] = {{"serving.tp=3", 10}, {"serving.pp=32", 1}, {"hardware[0].count=1", 8},
+                {"serving.replicas=32", 32}};
+  for (size_t i = 0; i < sizeof fleets / sizeof *fleets; i++) {
+    const char *args[] = {fleets[i].arg};
+    rc = load("workload-min.yaml", args, 1, &s, &text);
+    TF_CHECK_INT(rc, 0);
+    TF_CHECK_STR(text, "");
+    free(text);
+    if (rc == 0) {
+      TF_CHECK_INT(s.serving.replicas, fleets[i].replicas);
+      tf_scenario_destroy(&s);
+    }
+  }
+  /* Without a workload, a written replicas count is still checked against the hardware. */
+  static const char *const spare[] = {"serving.replicas=128"};
+  rc = load("valid.yaml", spare, 1, &s, &text);
+  TF_CHECK_INT(rc, 0);
+  TF_CHECK_STR(text, "");
+  free(text);
+  if (rc == 0)
+    tf_scenario_destroy(&s);
+}
+
+/* One mistake each (two arguments where the first sets the stage), the whole output exact. */
+static void workload_set_errors(void) {
+  static const struct {
+    const char *file, *arg1, *arg2, *want;
+  } bad[] = {
+      {"minimal.yaml",
+       "workload=[{name: a, arrival: {process: poisson, rate: 1 /s}, input: {distribution: "
+       "fixed, value: 1}, output: {distribution: fixed, value: 1}}]",
+       NULL, "--set:1:1: error: workload: needs a model and hardware to serve it\n"},
+      {"workload-min.yaml", "model=", NULL,
+       "--set:1:7: error: model: missing value: expected a name\n"
+       "workload-min.yaml:8:1: error: workload: needs a model and hardware to serve it\n"},
+      {"workload-min.yaml", "workload=", NULL,
+       "--set:1:10: error: workload: missing value: expected a list of request classes\n"},
+      {"workload-min.yaml", "workload=[]", NULL,
+       "--set:1:10: error: workload: expected a list of request classes, got an empty list\n"},
+      {"workload-min.yaml", "workload={}", NULL,
+       "--set:1:10: error: workload: expected a list of request classes, got a mapping\n"},
+      {"workload-min.yaml", "workload[0].nam=x", NULL,
+       "--set:1:13: error: unknown key \"nam\" in workload[0]; did you mean \"name\"?\n"},
+      {"workload-min.yaml", "workload[0].arrival.rate=0/s", NULL,
+       "--set:1:26: error: workload[0].arrival.rate: must be > 0 /s, got 0 /s\n"},
+      {"workload-min.yaml", "workload[0].arrival.rate=2e6 /s", NULL,
+       "--set:1:26: error: workload[0].arrival.rate: must be <= 1e+06 /s, got 2e+06 /s\n"},
+      {"workload-min.yaml", "workload[0].arrival.rate=3", NULL,
+       "--set:1:27: error: workload[0].arrival.rate: missing unit"},
+      {"workload-min.yaml", "workload[0].arrival.process=poison", NULL,
+       "--set:1:29: error: workload[0].arrival.process: unknown value \"poison\"; did you mean "
+       "\"poisson\"? (expected one of: poisson, gamma, piecewise, trace)\n"},
+      {"workload-min.yaml", "workload[0].arrival.process=bursty", NULL,
+       "--set:1:29: error: workload[0].arrival.process: unknown value \"bursty\" (expected one "
+       "of: poisson, gamma, piecewise, trace)\n"},
+      {"workload-min.yaml", "workload[0].arrival.cv=2", NULL,
+       "--set:1:24: error: workload[0].arrival.cv: not used by process \"poisson\" (only gamma "
+       "uses it)\n"},
+      {"workload-min.yaml", "workload[0].arrival={process: gamma, rate: 1 /s, cv: 11}", NULL,
+       "--set:1:54: error: workload[0].arrival.cv: must be <= 10, got 11\n"},
+      {"workload-min.yaml", "workload[0].arrival={process: gamma, rate: 1 /s}", NULL,
+       "--set:1:21: error: missing key \"cv\" in workload[0].arrival: process \"gamma\" needs "
+       "it\n"},
+      {"workload-min.yaml", "workload[0].arrival={process: piecewise}", NULL,
+       "--set:1:21: error: missing key \"pieces\" in workload[0].arrival: process \"piecewise\" "
+       "needs it\n"},
+      {"workload-min.yaml", "workload[0].arrival={process: piecewise, pieces: []}", NULL,
+       "--set:1:50: error: workload[0].arrival.pieces: expected a list of {start, rate}, got an "
+       "empty list\n"},
+      {"workload-min.yaml", "workload[0].arrival={process: piecewise, pieces: {start: 0 s}}",
+       NULL,
+       "--set:1:50: error: workload[0].arrival.pieces: expected a list of {start, rate}, got a "
+       "mapping\n"},
+      {"workload-min.yaml", "workload[0].arrival={process: piecewise, pieces: [{start: 0 s}]}",
+       NULL,
+       "--set:1:51: error: missing required key \"rate\" in workload[0].arrival.pieces[0]\n"},
+      {"workload-min.yaml",
+       "workload[0].arrival={process: piecewise, pieces: [{start: 0 s, rate: 1 /s}], "
+       "period: 0 s}",
+       NULL, "--set:1:86: error: workload[0].arrival.period: must be > 0 s, got 0 s\n"},
+      {"workload-min.yaml", "workload[0].arrival={process: trace}", NULL,
+       "--set:1:21: error: missing key \"file\" in workload[0].arrival: process \"trace\" needs "
+       "it\n"
+       "workload-min.yaml:11:12: error: workload[0].input: not used by process \"trace\" (the "
+       "trace gives each request's lengths)\n"
+       "workload-min.yaml:12:13: error: workload[0].output: not used by process \"trace\" (the "
+       "trace gives each request's lengths)\n"},
+      {"workload-min.yaml", "workload[0].arrival.loop=true", NULL,
+       "--set:1:26: error: workload[0].arrival.loop: not used by process \"poisson\" (only "
+       "trace uses it)\n"},
+      {"workload-min.yaml", "workload[0].input=", NULL, /* a null is an empty mapping */
+       "--set:1:19: error: missing required key \"distribution\" in workload[0].input\n"},
+      {"workload-min.yaml", "workload[0].output=512", NULL,
+       "--set:1:20: error: workload[0].output: expected a mapping, got a value\n"},
+      {"workload-min.yaml", "workload[0].input={value: 5}", NULL,
+       "--set:1:19: error: missing required key \"distribution\" in workload[0].input\n"},
+      {"workload-min.yaml", "workload[0].input.distribution=normal", NULL,
+       "--set:1:32: error: workload[0].input.distribution: unknown value \"normal\" (expected "
+       "one of: fixed, uniform, lognormal, empirical)\n"},
+      {"workload-min.yaml", "workload[0].input={distribution: uniform, min: 5}", NULL,
+       "--set:1:19: error: missing key \"max\" in workload[0].input: distribution \"uniform\" "
+       "needs it\n"},
+      {"workload-min.yaml", "workload[0].input={distribution: lognormal, mean: 0, cv: 1}", NULL,
+       "--set:1:51: error: workload[0].input.mean: must be > 0, got 0\n"},
+      {"workload-min.yaml", "workload[0].input={distribution: lognormal, mean: 2e9, cv: 1}", NULL,
+       "--set:1:51: error: workload[0].input.mean: must be <= 1073741824, got 2e+09\n"},
+      {"workload-min.yaml", "workload[0].input={distribution: lognormal, mean: [1], cv: 1}",
+       NULL, "--set:1:51: error: workload[0].input.mean: expected a number of tokens such as "
+             "\"1024\", got a list\n"},
+      {"workload-min.yaml", "workload[0].input={distribution: lognormal, mean: 9, cv: 101}",
+       NULL, "--set:1:58: error: workload[0].input.cv: must be <= 100, got 101\n"},
+      {"workload-min.yaml", "workload[0].input.mean=3", NULL,
+       "--set:1:24: error: workload[0].input.mean: not used by distribution \"fixed\" (only "
+       "lognormal uses it)\n"},
+      {"workload-min.yaml", "workload[0].input.value=2e9", NULL,
+       "--set:1:25: error: workload[0].input.value: must be <= 1073741824, got 2000000000\n"},
+      {"workload-min.yaml", "workload[0].input.value=1.5", NULL,
+       "--set:1:25: error: workload[0].input.value: expected a whole number, got \"1.5\"\n"},
+      {"workload-min.yaml", "workload[0].input.cap=0", NULL,
+       "--set:1:23: error: workload[0].input.cap: must be >= 1, got 0\n"},
+      {"workload-min.yaml", "workload[0].input={distribution: empirical}", NULL,
+       "--set:1:19: error: missing key \"file\" in workload[0].input: distribution "
+       "\"empirical\" needs it\n"},
+      {"workload-min.yaml", "workload[0].prefix_hit=100 %", NULL,
+       "--set:1:24: error: workload[0].prefix_hit: must be < 1, got 1\n"},
+      {"workload-min.yaml", "workload[0].prefix_hit=-0.1", NULL,
+       "--set:1:24: error: workload[0].prefix_hit: must be >= 0, got -0.1\n"},
+      {"workload-min.yaml", "workload[0].slo.ttft=-1 s", NULL,
+       "--set:1:22: error: workload[0].slo.ttft: must be > 0 s, got -1 s\n"},
+      {"workload-min.yaml", "workload[0].slo.tpot=50", NULL,
+       "--set:1:24: error: workload[0].slo.tpot: missing unit"},
+      {"workload-min.yaml", "workload[0].slo=2 s", NULL,
+       "--set:1:17: error: workload[0].slo: expected a mapping, got a value\n"},
+      {"workload-min.yaml", "workload[0].router=random", NULL,
+       "--set:1:20: error: workload[0].router: unknown value \"random\" (expected one of: "
+       "round_robin, least_work, power_of_two)\n"},
+      {"workload-min.yaml", "workload[0]=chat", NULL,
+       "--set:1:13: error: workload[0]: expected a mapping, got a value\n"},
+      {"workload-min.yaml", "workload[1].name=x", NULL,
+       "--set:1:10: error: list index 1 out of range: \"workload\" has 1 item\n"},
+      {"workload.yaml", "workload[3].name=chat", NULL,
+       "--set:1:18: error: workload[3].name: \"chat\" is already the name of workload[0] "
+       "(expected a name of its own)\n"},
+      {"workload.yaml", "workload[3].arrival.time_scale=1e20", NULL,
+       "--set:1:32: error: workload[3].arrival.time_scale: stretches the trace's 4 s past the "
+       "clock's range (about 146 years), got 1e+20\n"},
+      {"workload.yaml", "workload[2].arrival.pieces[0].start=1 s", NULL,
+       "--set:1:37: error: workload[2].arrival.pieces[0].start: must be 0 s (the first piece "
+       "starts with the process), got 1 s\n"},
+      {"workload.yaml", "workload[2].arrival.pieces[2].start=8 h", NULL,
+       "--set:1:37: error: workload[2].arrival.pieces[2].start: must be after the previous "
+       "piece's start (8 h), got 8 h\n"},
+      {"workload.yaml", "workload[2].arrival.period=20 h", NULL,
+       "--set:1:28: error: workload[2].arrival.period: must be longer than the last piece's "
+       "start (20 h), got 20 h\n"},
+      {"workload.yaml", "workload[1].input.max=127", NULL,
+       "--set:1:23: error: workload[1].input.max: must be >= min (128), got 127\n"},
+      /* The fleet. */
+      {"workload.yaml", "serving.replicas=37", NULL,
+       "--set:1:18: error: serving.replicas: must be <= 36, the replicas of tp x dp x pp = 8 "
+       "GPUs that hardware[0] holds (36 x hgx-h100: 288 GPUs), got 37\n"},
+      {"workload.yaml", "serving.replicas=0", NULL,
+       "--set:1:18: error: serving.replicas: must be >= 1, got 0\n"},
+      {"workload.yaml", "serving.max_batch_seqs=0", NULL,
+       "--set:1:24: error: serving.max_batch_seqs: must be >= 1, got 0\n"},
+      {"workload.yaml", "serving.max_batch_seqs=x", NULL,
+       "--set:1:24: error: serving.max_batch_seqs: missing number: expected a count"},
+      {"valid.yaml", "serving.replicas=129", NULL,
+       "--set:1:18: error: serving.replicas: must be <= 128, the replicas of tp x dp x pp = 1 "
+       "GPUs that hardware[0] holds (16 x hgx-h100: 128 GPUs), got 129\n"},
+      {"workload-min.yaml", "serving.tp=64", NULL,
+       "--set:1:1: error: serving: a replica needs tp x dp x pp = 64 GPUs, but hardware[0] has "
+       "32 (4 x hgx-h100)\n"},
+      {"workload-min.yaml", "hardware[0].count=1", "serving.pp=16",
+       "--set:1:1: error: serving: a replica needs tp x dp x pp = 16 GPUs, but hardware[0] has "
+       "8 (1 x hgx-h100)\n"},
+      {"workload-min.yaml", "catalogs=[no-gpus-system.yaml]", "hardware[0].system=pod-x",
+       "workload-min.yaml:8:1: error: serving.replicas: no default: system \"pod-x\" gives no "
+       "gpus in the catalogue (expected a replicas count, or gpus in the system's entry)\n"},
+      /* Files: CSV problems at their own file:line, an unreadable file at its `file:` key. */
+      {"workload-min.yaml", "workload[0].input={distribution: empirical, file: hist/none.csv}",
+       NULL,
+       "--set:1:51: error: workload[0].input.file: cannot open \"hist/none.csv\": No such file "
+       "or directory\n"},
+      {"workload-min.yaml", "workload[0].input={distribution: empirical, file: hist/bad.csv}",
+       NULL,
+       "hist/bad.csv:2: error: hi = 1 is below lo = 64 (expected lo <= hi: a bin's tokens "
+       "from lo to hi inclusive)\n"
+       "hist/bad.csv:3: error: weight \"x\" is not a number (expected a number >= 0)\n"},
+      {"workload-min.yaml", "workload[0].input={distribution: empirical, file: traces}", NULL,
+       "--set:1:51: error: workload[0].input.file: cannot open \"traces\": Is a directory\n"},
+      {"workload-min.yaml", "workload=[{name: r, arrival: {process: trace, file: traces/x.csv}}]",
+       NULL,
+       "--set:1:53: error: workload[0].arrival.file: cannot open \"traces/x.csv\": No such file "
+       "or directory\n"},
+      {"workload-min.yaml",
+       "workload=[{name: r, arrival: {process: trace, file: traces/bad.csv}}]", NULL,
+       "traces/bad.csv:3: error: ContextTokens \"39x\" is not a whole number (expected a "
+       "whole number of tokens >= 1)\n"
+       "traces/bad.csv:4: error: GeneratedTokens = 0 (expected at least 1 token)\n"
+       "traces/bad.csv:5: error: TIMESTAMP 2023-11-16 18:15:40.0 is before 2023-11-16 "
+       "18:15:48.0 at line 4 (expected rows in time order)\n"},
+      {"workload-min.yaml",
+       "workload=[{name: r, arrival: {process: trace, file: hist/input.csv}}]", NULL,
+       "hist/input.csv:1: error: "}, /* the header's problem, in traffic.c's words */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    const char *args[] = {bad[i].arg1, bad[i].arg2};
+    tf_scenario s;
+    char *text;
+    TF_CHECK_INT(load(bad[i].file, args, bad[i].arg2 ? 2 : 1, &s, &text), TF_EPARSE);
+    /* Messages that end in a unit parser's explanation are checked up to it. */
+    bool prefix = bad[i].want[strlen(bad[i].want) - 1] != '\n';
+    if (prefix ? strncmp(text, bad[i].want, strlen(bad[i].want)) != 0
+               : strcmp(text, bad[i].want) != 0) {
+      fprintf(stderr, "%s --set %s%s%s: expected\n%s\ngot\n%s", bad[i].file, bad[i].arg1,
+              bad[i].arg2 ? " --set " : "", bad[i].arg2 ? bad[i].arg2 : "", bad[i].want, text);
+      TF_CHECK(0);
+    }
+    free(text);
+  }
+}
+
 int main(void) {
   if (chdir(TF_TEST_FIXTURES) != 0) {
     perror(TF_TEST_FIXTURES);
@@ -558,5 +997,9 @@ int main(void) {
   serving_valid();
   serving_defaults();
   serving_sets();
+  workload_valid();
+  workload_defaults();
+  workload_sets();
+  workload_set_errors();
   return tf_test_report("loader_scenario");
 }
