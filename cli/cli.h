@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Exit statuses (DESIGN.md principle 7). */
 enum { TF_EXIT_OK = 0, TF_EXIT_FAILURE = 1, TF_EXIT_USAGE = 2 };
@@ -37,6 +38,15 @@ const char *tf_cli_nearest(const char *word, const char *const *candidates, size
  * messages). Returns TF_EXIT_OK with *s filled, or the exit status to return. */
 struct tf_scenario;
 int tf_cli_load_scenario(const tf_cli_scenario_args *a, const char *cmd, struct tf_scenario *s);
+
+/* The step model's configuration of a scenario's `serving` deployment; on a problem prints it at
+ * the scenario's lines and returns TF_EXIT_USAGE. */
+struct tf_perf_config;
+int tf_cli_perf_config(const struct tf_scenario *s, struct tf_perf_config *cfg);
+
+/* Simulates a scenario's workload on its serving fleet and prints the summary; series_ns > 0
+ * adds a time series in intervals that long; exact_steps makes every iteration an event. */
+int tf_cli_serve(struct tf_scenario *s, int64_t series_ns, bool exact_steps);
 
 /* Checks a scenario's `serving` deployment against its model and hardware: layout, GPUs
  * available, memory fit. Prints what is wrong at the scenario's lines (with suggestions) and

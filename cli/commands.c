@@ -123,8 +123,47 @@ static void print_header(FILE *f, const tf_scenario *s) {
 }
 
 int tf_cli_run(int argc, char **argv) {
+  /* --series and --exact-steps are run's own; the rest is shared with validate and perf. */
+  char **rest = calloc((size_t)argc + 1, sizeof *rest);
+  if (!rest) {
+    fprintf(stderr, "tokenfab run: out of memory\n");
+    return TF_EXIT_FAILURE;
+  }
+  int n = 0;
+  const char *series = NULL;
+  bool exact = false;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--") == 0) {
+      for (; i < argc; i++)
+        rest[n++] = argv[i];
+      break;
+    }
+    if (strcmp(argv[i], "--exact-steps") == 0) {
+      exact = true;
+      continue;
+    }
+    if (tf_cli_option(argc, argv, &i, "--series", &series)) {
+      if (!series || !*series) {
+        free(rest);
+        return tf_cli_usage_error("run", "--series needs an interval, as in --series 10min%s",
+                                  "");
+      }
+      continue;
+    }
+    rest[n++] = argv[i];
+  }
+  int64_t series_ns = 0;
+  if (series) {
+    tf_unit_error err;
+    if (tf_unit_parse_ns(series, &series_ns, &err) != 0 || series_ns <= 0) {
+      free(rest);
+      return tf_cli_usage_error("run", "--series: expected a time such as \"10 min\", got '%s'",
+                                series);
+    }
+  }
   tf_cli_scenario_args a;
-  int rc = tf_cli_parse_scenario_args(argc, argv, &a);
+  int rc = tf_cli_parse_scenario_args(n, rest, &a);
+  free(rest);
   if (rc != TF_EXIT_OK) {
     free(a.sets);
     return rc;
@@ -134,10 +173,16 @@ int tf_cli_run(int argc, char **argv) {
   free(a.sets);
   if (rc != TF_EXIT_OK)
     return rc;
+  if (s.n_workload > 0) {
+    print_header(stdout, &s);
+    rc = tf_cli_serve(&s, series_ns, exact);
+    tf_scenario_destroy(&s);
+    return rc;
+  }
   if (!s.queue.present) {
     fprintf(stderr,
-            "%s: nothing to run: the scenario has no `queue` section, and until the serving "
-            "models land `run` simulates that section (see docs/SCENARIOS.md)\n",
+            "%s: nothing to run: the scenario has neither a `workload` (served by the fleet) nor "
+            "a `queue` section (see docs/SCENARIOS.md)\n",
             s.path);
     tf_scenario_destroy(&s);
     return TF_EXIT_USAGE;
@@ -212,10 +257,16 @@ int tf_cli_validate(int argc, char **argv) {
   bool complete;
   hardware_totals(&s, &gpus, &power_w, &complete);
   char dur[64];
-  printf("%s: valid: scenario \"%s\", %" PRId64 " GPUs%s%s, %s simulated%s\n", s.path, s.name,
-         gpus, s.model.present ? " serving " : "", s.model.present ? s.model.name : "",
-         tf_unit_format((double)s.duration_ns * 1e-9, TF_UNIT_TIME, dur, sizeof dur),
-         s.queue.present ? "" : " (no queue section: `run` has nothing to simulate yet)");
+  printf("%s: valid: scenario \"%s\", %" PRId64 " GPUs%s%s, %s simulated", s.path, s.name, gpus,
+         s.model.present ? " serving " : "", s.model.present ? s.model.name : "",
+         tf_unit_format((double)s.duration_ns * 1e-9, TF_UNIT_TIME, dur, sizeof dur));
+  if (s.n_workload > 0)
+    printf(", %zu workload class%s on %" PRId64 " replica%s\n", s.n_workload,
+           s.n_workload == 1 ? "" : "es", s.serving.replicas, s.serving.replicas == 1 ? "" : "s");
+  else if (s.queue.present)
+    printf(", the reference queue\n");
+  else
+    printf(" (no workload or queue: `run` has nothing to simulate)\n");
   tf_scenario_destroy(&s);
   return TF_EXIT_OK;
 }

@@ -27,9 +27,7 @@ static const struct {
 };
 enum { N_BATCHES = sizeof batches / sizeof batches[0] };
 
-/* Fills cfg from the scenario; on a problem prints it at the serving section and returns
- * TF_EXIT_USAGE. */
-static int make_config(const tf_scenario *s, tf_perf_config *cfg) {
+int tf_cli_perf_config(const tf_scenario *s, tf_perf_config *cfg) {
   const char *file = s->serving.origin.line ? s->serving.origin.file : s->path;
   int line = s->serving.origin.line, col = s->serving.origin.col;
   if (!s->model.present || s->n_hardware == 0) {
@@ -161,7 +159,7 @@ static void explain_no_fit(const tf_scenario *s, const tf_perf_config *cfg,
 
 int tf_cli_check_serving(const tf_scenario *s) {
   tf_perf_config cfg;
-  int rc = make_config(s, &cfg);
+  int rc = tf_cli_perf_config(s, &cfg);
   if (rc != TF_EXIT_OK)
     return rc;
   tf_perf_memory m;
@@ -236,7 +234,7 @@ int tf_cli_perf(int argc, char **argv) {
     return rc;
 
   tf_perf_config cfg;
-  rc = make_config(&s, &cfg);
+  rc = tf_cli_perf_config(&s, &cfg);
   if (rc != TF_EXIT_OK) {
     tf_scenario_destroy(&s);
     return rc;

@@ -1,0 +1,159 @@
+/* tokenfab run on a scenario with a workload: the serving simulation. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "error.h"
+#include "perf.h"
+#include "scenario.h"
+#include "serving.h"
+#include "serving_report.h"
+#include "traffic.h"
+#include "units.h"
+
+/* A scenario class as the simulation's request source. */
+typedef struct class_source {
+  const tf_scenario_class *c;
+  tf_traffic_state st;
+  bool started;
+} class_source;
+
+static int class_next(void *ctx, gsl_rng *r, int64_t now_ns, int64_t *at, int64_t *in,
+                      int64_t *out) {
+  class_source *s = ctx;
+  const tf_scenario_class *c = s->c;
+  (void)now_ns;
+  if (!s->started) {
+    tf_traffic_state_init(&s->st, &c->arrivals, 0);
+    s->started = true;
+  }
+  int rc = tf_traffic_next(&c->arrivals, &s->st, r, at);
+  if (rc == TF_ENOTFOUND)
+    return 1;
+  if (rc)
+    return rc;
+  if (c->lengths_from_trace)
+    return tf_traffic_trace_request(c->arrivals.trace, s->st.row, NULL, in, out);
+  if ((rc = tf_length_sample(&c->input, r, in)))
+    return rc;
+  return tf_length_sample(&c->output, r, out);
+}
+
+static void describe_lengths(char *buf, size_t size, const tf_length_dist *d) {
+  int n;
+  switch (d->kind) {
+  case TF_LENGTH_FIXED: n = snprintf(buf, size, "%" PRId64, d->value); break;
+  case TF_LENGTH_UNIFORM:
+    n = snprintf(buf, size, "uniform %" PRId64 "..%" PRId64, d->min, d->max);
+    break;
+  case TF_LENGTH_LOGNORMAL: n = snprintf(buf, size, "lognormal mean %g cv %g", d->mean, d->cv); break;
+  default: n = snprintf(buf, size, "empirical"); break;
+  }
+  if (d->cap > 0 && n > 0 && (size_t)n < size)
+    snprintf(buf + n, size - (size_t)n, ", cap %" PRId64, d->cap);
+}
+
+static void print_class(const tf_scenario_class *c) {
+  const tf_traffic_arrivals *a = &c->arrivals;
+  printf("class      %s: %s arrivals, %.6g /s on average", c->name, tf_traffic_kind_name(a->kind),
+         tf_traffic_mean_rate(a));
+  if (a->kind == TF_TRAFFIC_GAMMA)
+    printf(" (cv %g)", a->cv);
+  printf("\n");
+  if (c->lengths_from_trace) {
+    printf("           lengths from the trace (%zu requests)\n",
+           tf_traffic_trace_count(a->trace));
+  } else {
+    char in[96], out[96];
+    describe_lengths(in, sizeof in, &c->input);
+    describe_lengths(out, sizeof out, &c->output);
+    printf("           input %s tokens (mean %.6g), output %s tokens (mean %.6g)\n", in,
+           tf_length_mean(&c->input), out, tf_length_mean(&c->output));
+  }
+  printf("           prefix-cache hits %g%%, router %s", 100 * c->prefix_hit,
+         tf_router_policy_name(c->router));
+  if (c->slo_ttft_s > 0 || c->slo_tpot_s > 0)
+    printf(", SLO TTFT %g s and TPOT %g s", c->slo_ttft_s, c->slo_tpot_s);
+  printf("\n");
+}
+
+int tf_cli_serve(tf_scenario *s, int64_t series_ns, bool exact_steps) {
+  tf_perf_config perf;
+  int rc = tf_cli_perf_config(s, &perf);
+  if (rc != TF_EXIT_OK)
+    return rc;
+  if (tf_cli_check_serving(s) != TF_EXIT_OK)
+    return TF_EXIT_USAGE;
+  tf_perf_memory mem;
+  tf_perf_memory_fit(&perf, &mem);
+  tf_serving_class *classes = calloc(s->n_workload, sizeof *classes);
+  class_source *sources = calloc(s->n_workload, sizeof *sources);
+  if (!classes || !sources) {
+    free(classes);
+    free(sources);
+    fprintf(stderr, "tokenfab run: out of memory\n");
+    return TF_EXIT_FAILURE;
+  }
+  for (size_t i = 0; i < s->n_workload; i++) {
+    const tf_scenario_class *c = &s->workload[i];
+    sources[i].c = c;
+    classes[i] = (tf_serving_class){.name = c->name,
+                                    .source = {class_next, &sources[i]},
+                                    .prefix_hit = c->prefix_hit,
+                                    .slo_ttft_s = c->slo_ttft_s,
+                                    .slo_tpot_s = c->slo_tpot_s,
+                                    .router = c->router};
+  }
+  tf_serving_config cfg = {
+      .classes = classes,
+      .n_classes = s->n_workload,
+      .pool = {.perf = perf,
+               .replicas = s->serving.replicas,
+               .max_batch_seqs = s->serving.max_batch_seqs,
+               /* each attention group holds its own sequences' KV */
+               .kv_tokens = (int64_t)(mem.max_tokens * (double)perf.layout.dp)},
+      .warmup_ns = s->warmup_ns,
+      .duration_ns = s->duration_ns,
+      .exact_steps = exact_steps,
+      .series_interval_ns = series_ns,
+  };
+  const tf_scenario_hardware *hw = &s->hardware[s->serving.hardware_index];
+  int64_t per_replica = perf.layout.tp * perf.layout.dp * perf.layout.pp;
+  printf("fleet      %" PRId64 " replica%s of %" PRId64 " x %s on %s (tp %" PRId64 ", dp %" PRId64
+         ", ep %" PRId64 ", pp %" PRId64 "): %" PRId64 " GPUs serving\n",
+         cfg.pool.replicas, cfg.pool.replicas == 1 ? "" : "s", per_replica, perf.hw.gpu->entry.name, hw->system, perf.layout.tp,
+         perf.layout.dp, perf.layout.ep, perf.layout.pp, cfg.pool.replicas * per_replica);
+  printf("           per replica: up to %" PRId64 " sequences and %" PRId64
+         " tokens a step, KV cache %.6g tokens; %s%s\n",
+         cfg.pool.max_batch_seqs, perf.max_batch_tokens, (double)cfg.pool.kv_tokens,
+         exact_steps ? "every iteration an event" : "decode runs coalesced",
+         perf.speculation.draft_tokens > 0 ? ", speculative decoding" : "");
+  for (size_t i = 0; i < s->n_workload; i++)
+    print_class(&s->workload[i]);
+
+  tf_serving_result res;
+  tf_engine_stats st;
+  tf_err_clear();
+  rc = tf_serving_run(&cfg, s->seed, &res, &st);
+  if (rc) {
+    fprintf(stderr, "tokenfab run: %s: the simulation failed: %s\n", s->path,
+            tf_err_reason()[0] ? tf_err_reason() : tf_err_message(rc));
+    free(classes);
+    free(sources);
+    return TF_EXIT_FAILURE;
+  }
+  tf_serving_report_print(stdout, &cfg, &res);
+  tf_serving_report_series(stdout, &res);
+  fprintf(stderr,
+          "engine: %" PRIu64 " events (%" PRIu64 " scheduled, %" PRIu64 " cancelled), peak %zu "
+          "pending, %.3g events/s, %.3g requests/s; wall time: setup %.3f s, run %.3f s, final "
+          "%.3f s\n",
+          st.events_processed, st.events_scheduled, st.events_cancelled, st.peak_pending,
+          st.events_per_s, (double)res.requests_arrived / (st.wall_run_s > 0 ? st.wall_run_s : 1),
+          st.wall_setup_s, st.wall_run_s, st.wall_final_s);
+  tf_serving_result_fini(&res);
+  free(classes);
+  free(sources);
+  return TF_EXIT_OK;
+}

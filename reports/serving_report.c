@@ -1,0 +1,79 @@
+/* Terminal summary of a serving run. */
+#include "serving_report.h"
+
+#include <inttypes.h>
+
+static void throughput_row(FILE *f, const char *name, const tf_serving_class_result *c) {
+  fprintf(f, "  %-14s %10.4g %12.6g %12.6g %12.4g %12.6g %10" PRIu64 " %9" PRIu64 "\n", name,
+          c->requests_per_s, c->input_tokens_per_s, c->output_tokens_per_s,
+          c->goodput_requests_per_s, c->goodput_tokens_per_s, c->completed, c->preemptions);
+}
+
+static void latency_row(FILE *f, const char *name, const char *what, const tf_serving_latency *l) {
+  if (l->count == 0) {
+    fprintf(f, "  %-14s %-9s %10s\n", name, what, "-");
+    return;
+  }
+  fprintf(f, "  %-14s %-9s %10.4g %10.4g %10.4g %10.4g %10.4g %10.4g\n", name, what, l->mean,
+          l->p50, l->p90, l->p99, l->p999, l->max);
+}
+
+static void latency_rows(FILE *f, const char *name, const tf_serving_class_result *c) {
+  latency_row(f, name, "TTFT", &c->ttft);
+  latency_row(f, "", "TPOT", &c->tpot);
+  latency_row(f, "", "E2E", &c->e2e);
+  latency_row(f, "", "queueing", &c->queueing);
+}
+
+void tf_serving_report_print(FILE *f, const tf_serving_config *cfg, const tf_serving_result *r) {
+  fprintf(f, "\nthroughput over the %.6g s window (requests arriving after the warm-up)\n",
+          r->window_s);
+  fprintf(f, "  %-14s %10s %12s %12s %12s %12s %10s %9s\n", "class", "req/s", "input tok/s",
+          "output tok/s", "good req/s", "good tok/s", "completed", "preempted");
+  for (size_t i = 0; i < r->n_classes; i++)
+    throughput_row(f, cfg->classes[i].name, &r->per_class[i]);
+  if (r->n_classes > 1)
+    throughput_row(f, "all", &r->total);
+
+  fprintf(f, "\nlatency (s)                  %10s %10s %10s %10s %10s %10s\n", "mean", "p50", "p90",
+          "p99", "p99.9", "max");
+  for (size_t i = 0; i < r->n_classes; i++) {
+    const tf_serving_class *c = &cfg->classes[i];
+    latency_rows(f, c->name, &r->per_class[i]);
+    if (c->slo_ttft_s > 0 || c->slo_tpot_s > 0) {
+      const tf_serving_class_result *k = &r->per_class[i];
+      fprintf(f, "  %-14s SLO (TTFT <= %g s, TPOT <= %g s) met by %.4g%% of completed requests\n",
+              "", c->slo_ttft_s, c->slo_tpot_s,
+              k->completed ? 100.0 * (double)k->slo_met / (double)k->completed : 0.0);
+    }
+  }
+  if (r->n_classes > 1)
+    latency_rows(f, "all", &r->total);
+
+  fprintf(f, "\nfleet      busy %.4g, KV cache in use %.4g (time averages over replicas)\n",
+          r->busy_fraction, r->kv_utilisation);
+  if (cfg->disaggregated)
+    fprintf(f, "           prefill pool busy %.4g, KV %.4g; decode pool busy %.4g, KV %.4g; "
+               "%" PRIu64 " KV transfers\n",
+            r->pool_busy_fraction[0], r->pool_kv_utilisation[0], r->pool_busy_fraction[1],
+            r->pool_kv_utilisation[1], r->kv_transfers);
+  fprintf(f, "           requests in the system %.4g on average, waiting %.4g; arrived %" PRIu64
+             ", rejected (larger than a KV cache) %" PRIu64 "\n",
+          r->mean_in_system, r->mean_waiting, r->total.arrivals, r->total.rejected);
+  fprintf(f, "           %" PRIu64 " forward passes in %" PRIu64 " step events (%.3g per event)\n",
+          r->iterations, r->runs, r->runs ? (double)r->iterations / (double)r->runs : 0.0);
+}
+
+void tf_serving_report_series(FILE *f, const tf_serving_result *r) {
+  if (r->n_series == 0)
+    return;
+  fprintf(f, "\ntime series (from the end of the warm-up)\n");
+  fprintf(f, "  %10s %9s %9s %13s %9s %9s %7s\n", "start (s)", "arrivals", "completed",
+          "output tokens", "waiting", "in system", "busy");
+  for (size_t k = 0; k < r->n_series; k++) {
+    const tf_serving_interval *s = &r->series[k];
+    fprintf(f, "  %10.6g %9" PRIu64 " %9" PRIu64 " %13.0f %9" PRId64 " %9" PRId64 " %7.4f\n",
+            s->start_s, s->arrivals, s->completed, s->output_tokens, s->waiting, s->in_system,
+            s->busy_fraction);
+  }
+}
