@@ -2,7 +2,9 @@
  *
  *   colocated  125 replicas of DeepSeek-V3 FP8 (DP 8 + EP 8 on 8 x H200): 1,000 GPUs, Poisson
  *              arrivals at about 70% of capacity, prompts 256..767 tokens, outputs 64..319
- *   dense      the same fleet serving Llama-3.1-70B (TP 8, BF16)
+ *   disaggregated  the same 1,000 GPUs as 25 prefill and 100 decode replicas, the KV cache
+ *              moving over 400 Gb/s NICs
+ *   dense      the colocated fleet serving Llama-3.1-70B (TP 8, BF16)
  * Each case prints `case=<name> requests=<n> requests_per_s=<x> events_per_s=<y>
  * peak_rss_mb=<z>` (peak RSS of the process so far, after the case). Usage:
  *   bench_serving CATALOG_DIR [requests]   (default 10^6 requests per case) */
@@ -38,7 +40,8 @@ static double wall_now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void run(const char *name, tf_perf_config pc, double rate_per_s, double requests) {
+static void run(const char *name, tf_perf_config pc, double rate_per_s, double requests,
+                int64_t prefill_replicas) {
   source src = {.rate_per_s = rate_per_s};
   tf_serving_class cls = {.name = name, .source = {next, &src}, .router = TF_ROUTER_LEAST_WORK};
   tf_perf_memory mem;
@@ -53,6 +56,13 @@ static void run(const char *name, tf_perf_config pc, double rate_per_s, double r
       .warmup_ns = 1000000000,
       .duration_ns = (int64_t)(requests / rate_per_s * 1e9),
   };
+  if (prefill_replicas > 0) {
+    /* Disaggregated: prefill_replicas replicas prefill, the rest of the 125 decode. */
+    cfg.disaggregated = true;
+    cfg.decode_pool = cfg.pool;
+    cfg.pool.replicas = prefill_replicas;
+    cfg.decode_pool.replicas = 125 - prefill_replicas;
+  }
   tf_serving_result r;
   tf_engine_stats st;
   double t0 = wall_now();
@@ -99,12 +109,13 @@ int main(int argc, char **argv) {
       .memory_utilisation = 0.9,
       .max_batch_tokens = 8192,
   };
-  run("colocated", moe, 4000, requests);
+  run("colocated", moe, 4000, requests, 0);
+  run("disaggregated", moe, 4000, requests, 25);
   tf_perf_config dense = moe;
   dense.model = tf_catalog_find_model(cat, "llama-3.1-70b");
   dense.layout = (tf_perf_layout){.tp = 8, .dp = 1, .ep = 1, .pp = 1};
   dense.precision = (tf_perf_precisions){TF_PREC_BF16, TF_PREC_BF16, TF_PREC_BF16, TF_PREC_BF16};
-  run("dense", dense, 3000, requests);
+  run("dense", dense, 3000, requests, 0);
   tf_catalog_destroy(cat);
   return 0;
 }
