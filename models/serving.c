@@ -27,17 +27,47 @@ typedef struct req {
   int64_t prompt;        /* tokens to compute before decoding (grows on recompute) */
   int64_t prefilled;     /* of prompt */
   int64_t chunk;         /* prompt tokens computed in the current step */
-  int64_t gen_milli;     /* output tokens emitted, x 1000 */
-  int64_t kv_milli;      /* KV-cache tokens held, x 1000 */
-  int32_t cls, replica, next;
+  int64_t gen_milli;     /* output tokens emitted, x 1000 (stale while decoding: see below) */
+  int64_t kv_milli;      /* KV-cache tokens held, x 1000 (likewise) */
+  /* While decoding on a replica, gen and kv grow with the replica's decode clock: they are
+   * gen0 + (clock - clock0) and kv0 + (clock - clock0), and the request finishes when the clock
+   * reaches fin (sync_decoding writes them back). */
+  int64_t clock0, gen0, kv0, fin;
+  uint64_t admit_seq;    /* order of (re)admission: preemption takes the newest */
+  int32_t cls, replica;
+  int32_t next;          /* waiting queue */
+  int32_t run_prev, run_next; /* the replica's running requests, in admission order */
+  int32_t pre_next;      /* the replica's requests still prefilling, in admission order */
+  int32_t heap_pos;      /* in the replica's heap of decoding requests by fin */
   bool in_window;
 } req;
+
+/* A decoding request in a replica's heap, its key inline (fin, then admission order). */
+typedef struct heap_entry {
+  int64_t fin;
+  uint64_t seq;
+  int32_t i;
+} heap_entry;
+
+enum { DT_CACHE = 8 };
 
 typedef struct replica {
   int32_t wait_head, wait_tail;
   int64_t n_wait;
-  int32_t *run; /* running requests, in admission order */
-  int64_t n_run;
+  /* Running requests: a list in admission order; those still prefilling, a list in the same
+   * order; the decoding ones, a binary heap by finishing point on the decode clock, which every
+   * decode iteration advances by the accepted tokens of a step. So a step costs O(log n) per
+   * request that starts or stops decoding, not O(running). */
+  int32_t run_head, run_tail, pre_head, pre_tail;
+  int64_t n_run, n_decoding;
+  struct heap_entry *heap;
+  int64_t heap_n;
+  /* The current step's iteration lengths, as planned (the first DT_CACHE of them), so ending
+   * the step does not evaluate the step model again. */
+  int64_t dt[DT_CACHE];
+  int64_t n_dt;
+  int64_t clock;       /* milli-tokens every decoding sequence has gained here */
+  int64_t prefill_kv;  /* KV held by running requests still prefilling */
   int64_t kv_milli;
   int64_t work_tokens; /* input + output of unfinished requests routed here */
   bool busy, pure;     /* stepping; the step is a decode-only run */
@@ -90,6 +120,7 @@ typedef struct fleet {
   int64_t in_transfer; /* requests whose KV cache is moving between pools */
   double in_transfer_arrival_sum;
   int64_t in_system, waiting, last_change_ns;
+  uint64_t admit_seq;
   tf_serving_result *out;
   double win_in_system, win_waiting;
   int err;
@@ -313,27 +344,153 @@ static void record(fleet *f, req *q, int64_t now) {
   }
 }
 
-/* Removes running request k of r (order kept), releasing its KV. */
-static void remove_running(replica *r, req *q, int64_t k) {
+/* ---- a replica's running requests ---- */
+
+static bool heap_less(const heap_entry *a, const heap_entry *b) {
+  return a->fin < b->fin || (a->fin == b->fin && a->seq < b->seq);
+}
+
+static void heap_set(replica *r, req *reqs, int64_t pos, heap_entry e) {
+  r->heap[pos] = e;
+  reqs[e.i].heap_pos = (int32_t)pos;
+}
+
+static void heap_up(replica *r, req *reqs, int64_t pos) {
+  heap_entry e = r->heap[pos];
+  while (pos > 0) {
+    int64_t parent = (pos - 1) / 2;
+    if (!heap_less(&e, &r->heap[parent]))
+      break;
+    heap_set(r, reqs, pos, r->heap[parent]);
+    pos = parent;
+  }
+  heap_set(r, reqs, pos, e);
+}
+
+static void heap_down(replica *r, req *reqs, int64_t pos) {
+  heap_entry e = r->heap[pos];
+  for (;;) {
+    int64_t c = 2 * pos + 1;
+    if (c >= r->heap_n)
+      break;
+    if (c + 1 < r->heap_n && heap_less(&r->heap[c + 1], &r->heap[c]))
+      c++;
+    if (!heap_less(&r->heap[c], &e))
+      break;
+    heap_set(r, reqs, pos, r->heap[c]);
+    pos = c;
+  }
+  heap_set(r, reqs, pos, e);
+}
+
+static void heap_remove(replica *r, req *reqs, int32_t i) {
+  int64_t pos = reqs[i].heap_pos;
+  heap_entry last = r->heap[--r->heap_n];
+  if (pos == r->heap_n)
+    return;
+  heap_set(r, reqs, pos, last);
+  heap_up(r, reqs, pos);
+  heap_down(r, reqs, reqs[last.i].heap_pos);
+}
+
+/* Writes a decoding request's gen and kv back from the decode clock. */
+static void sync_decoding(const replica *r, req *q) {
+  int64_t d = r->clock - q->clock0;
+  q->gen_milli = q->gen0 + d;
+  q->kv_milli = q->kv0 + d;
+}
+
+static void run_append(replica *r, req *reqs, int32_t i) {
+  reqs[i].run_prev = r->run_tail;
+  reqs[i].run_next = NONE;
+  if (r->run_tail == NONE)
+    r->run_head = i;
+  else
+    reqs[r->run_tail].run_next = i;
+  r->run_tail = i;
+  r->n_run++;
+}
+
+static void run_unlink(replica *r, req *reqs, int32_t i) {
+  req *q = &reqs[i];
+  if (q->run_prev == NONE)
+    r->run_head = q->run_next;
+  else
+    reqs[q->run_prev].run_next = q->run_next;
+  if (q->run_next == NONE)
+    r->run_tail = q->run_prev;
+  else
+    reqs[q->run_next].run_prev = q->run_prev;
+  r->n_run--;
+}
+
+static void pre_append(replica *r, req *reqs, int32_t i) {
+  reqs[i].pre_next = NONE;
+  if (r->pre_tail == NONE)
+    r->pre_head = i;
+  else
+    reqs[r->pre_tail].pre_next = i;
+  r->pre_tail = i;
+  r->prefill_kv += reqs[i].kv_milli;
+}
+
+/* Removes i from the prefilling list (a short walk: few requests prefill at once). */
+static void pre_unlink(replica *r, req *reqs, int32_t i) {
+  int32_t prev = NONE;
+  for (int32_t j = r->pre_head; j != i; j = reqs[j].pre_next)
+    prev = j;
+  if (prev == NONE)
+    r->pre_head = reqs[i].pre_next;
+  else
+    reqs[prev].pre_next = reqs[i].pre_next;
+  if (r->pre_tail == i)
+    r->pre_tail = prev;
+  r->prefill_kv -= reqs[i].kv_milli;
+}
+
+/* A running request starts decoding: it joins the heap at its finishing point. */
+static void start_decoding(replica *r, req *reqs, int32_t i) {
+  req *q = &reqs[i];
+  q->clock0 = r->clock;
+  q->gen0 = q->gen_milli;
+  q->kv0 = q->kv_milli;
+  q->fin = r->clock + q->output * MILLI - q->gen_milli;
+  r->heap[r->heap_n] = (heap_entry){.fin = q->fin, .seq = q->admit_seq, .i = i};
+  q->heap_pos = (int32_t)r->heap_n++;
+  heap_up(r, reqs, q->heap_pos);
+  r->n_decoding++;
+}
+
+/* Takes running request i off r (whatever its state), releasing its KV. */
+static void remove_running(replica *r, req *reqs, int32_t i) {
+  req *q = &reqs[i];
+  if (q->heap_pos >= 0) { /* decoding */
+    sync_decoding(r, q);
+    heap_remove(r, reqs, i);
+    q->heap_pos = -1;
+    r->n_decoding--;
+  } else {
+    pre_unlink(r, reqs, i);
+  }
+  run_unlink(r, reqs, i);
   r->kv_milli -= q->kv_milli;
   q->kv_milli = 0;
-  memmove(&r->run[k], &r->run[k + 1], (size_t)(r->n_run - k - 1) * sizeof *r->run);
-  r->n_run--;
 }
 
 /* Preempts the newest running request: its KV is dropped and it waits at the head of the queue
  * to recompute its context (vLLM's recompute preemption, newest first). */
 static void preempt_newest(fleet *f, replica *r, int64_t now) {
-  int32_t i = r->run[r->n_run - 1];
+  int32_t i = r->run_tail;
   req *q = &f->reqs[i];
+  remove_running(r, f->reqs, i);
   int64_t context = q->input - q->cached + q->gen_milli / MILLI;
   f->out->recompute_tokens += context - (q->prompt - q->prefilled);
   f->out->preemptions++;
   if (q->in_window)
     f->cls[q->cls].preemptions++;
-  remove_running(r, q, r->n_run - 1);
   q->prompt = context;
   q->prefilled = 0;
+  q->chunk = 0;
   tick(f, now);
   f->waiting++;
   push_wait(r, f->reqs, i, true);
@@ -343,10 +500,14 @@ static void preempt_newest(fleet *f, replica *r, int64_t now) {
 
 static int start_step(fleet *f, int32_t ri, int64_t now);
 
-/* Iteration j's length in the current step. */
-static int iteration_ns(fleet *f, replica *r, int64_t kv_milli, int64_t *out) {
+/* Iteration j's length in the current step, which holds kv_milli of KV by then. */
+static int iteration_ns(fleet *f, replica *r, int64_t j, int64_t kv_milli, int64_t *out) {
   if (!r->pure) {
     *out = r->single_ns;
+    return 0;
+  }
+  if (j < r->n_dt) {
+    *out = r->dt[j];
     return 0;
   }
   return decode_ns(&f->pool[r->pool], r->n_dec, kv_milli, out);
@@ -361,7 +522,7 @@ static int end_step(fleet *f, int32_t ri, int64_t m, int64_t now) {
   int64_t t = r->start_ns, kv = r->kv_milli, per_iter = r->n_dec * P->acc_milli;
   for (int64_t j = 0; j < m; j++) {
     int64_t dt;
-    int rc = iteration_ns(f, r, kv, &dt);
+    int rc = iteration_ns(f, r, j, kv, &dt);
     if (rc)
       return rc;
     double w = clip_len(t, t + dt, cfg->warmup_ns, cfg->duration_ns);
@@ -373,54 +534,56 @@ static int end_step(fleet *f, int32_t ri, int64_t m, int64_t now) {
   }
   assert(t == now);
   r->kv_milli = kv;
+  r->clock += m * P->acc_milli;
   f->out->iterations += (uint64_t)m;
   f->out->runs++;
-  int64_t grow = m * P->acc_milli, w = 0;
-  for (int64_t k = 0; k < r->n_run; k++) {
-    int32_t i = r->run[k];
+  /* Prefill chunks (single-iteration steps only); a finished prompt emits the first token. */
+  for (int32_t i = r->pre_head, next; i != NONE; i = next) {
     req *q = &f->reqs[i];
-    if (q->chunk == 0) {
-      if (decoding(q)) {
-        q->gen_milli += grow;
-        q->kv_milli += grow;
-      }
-    } else {
-      /* A prefill chunk (single-iteration steps only); a finished prompt emits the first token. */
-      q->prefilled += q->chunk;
-      f->out->prefill_tokens_done += q->chunk;
-      q->chunk = 0;
-      if (decoding(q) && q->first_token_ns < 0) {
-        q->first_token_ns = now;
-        q->gen_milli += MILLI;
-        q->kv_milli += MILLI;
-        r->kv_milli += MILLI;
-      }
+    next = q->pre_next;
+    if (q->chunk == 0)
+      continue;
+    q->prefilled += q->chunk;
+    f->out->prefill_tokens_done += q->chunk;
+    q->chunk = 0;
+    if (!decoding(q))
+      continue;
+    pre_unlink(r, f->reqs, i);
+    if (q->first_token_ns < 0) {
+      q->first_token_ns = now;
+      q->gen_milli += MILLI;
+      q->kv_milli += MILLI;
+      r->kv_milli += MILLI;
     }
-    if (q->first_token_ns >= 0 && decoding(q) && q->gen_milli >= q->output * MILLI) {
-      tick(f, now);
-      f->in_system--;
-      r->work_tokens -= q->input + q->output;
-      r->kv_milli -= q->kv_milli;
-      record(f, q, now);
-      free_req(f, i);
-    } else if (P->prefill_only && decoding(q)) {
+    if (P->prefill_only && q->gen_milli < q->output * MILLI) {
       /* Prefilled in a prefill pool: its KV cache goes to the decode pool; the prefill replica
        * holds it until the transfer ends. */
+      run_unlink(r, f->reqs, i);
       r->work_tokens -= q->input + q->output;
       f->in_transfer++;
       f->in_transfer_arrival_sum += (double)q->arrival_ns;
-      int64_t bytes_tokens = q->kv_milli / MILLI;
-      int64_t at = now + to_ns((double)bytes_tokens * f->kv_bytes_per_token / f->kv_bytes_per_s +
+      int64_t tokens = q->kv_milli / MILLI;
+      int64_t at = now + to_ns((double)tokens * f->kv_bytes_per_token / f->kv_bytes_per_s +
                                f->kv_latency_s);
       int rc = tf_engine_schedule(f->e, at, PRIO_STEP, f->self, EV_KV_DONE, (uint64_t)i, NULL);
       if (rc)
         return rc;
       f->out->kv_transfers++;
-    } else {
-      r->run[w++] = i;
+      continue;
     }
+    start_decoding(r, f->reqs, i);
   }
-  r->n_run = w;
+  /* Finished sequences leave, soonest finishing point first. */
+  while (r->heap_n > 0 && r->heap[0].fin <= r->clock) {
+    int32_t i = r->heap[0].i;
+    req *q = &f->reqs[i];
+    tick(f, now);
+    f->in_system--;
+    r->work_tokens -= q->input + q->output;
+    remove_running(r, f->reqs, i);
+    record(f, q, now);
+    free_req(f, i);
+  }
   r->busy = false;
   return f->finishing ? 0 : start_step(f, ri, now);
 }
@@ -448,44 +611,39 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
     return 0;
   pool_state *P = &f->pool[r->pool];
   /* Room for one more step of every decoding sequence, else preempt the newest. */
-  int64_t n_dec = 0;
-  for (int64_t k = 0; k < r->n_run; k++)
-    n_dec += decoding(&f->reqs[r->run[k]]);
-  while (n_dec > 0 && r->kv_milli + n_dec * P->acc_milli > P->cap_milli) {
-    n_dec -= decoding(&f->reqs[r->run[r->n_run - 1]]);
+  while (r->n_decoding > 0 && r->kv_milli + r->n_decoding * P->acc_milli > P->cap_milli)
     preempt_newest(f, r, now);
-  }
+  int64_t n_dec = r->n_decoding;
   int64_t budget = P->perf.max_batch_tokens - n_dec * P->tokens_per_decode;
   tf_perf_batch batch = {0};
-  int64_t dec_kv = 0;
-  for (int64_t k = 0; k < r->n_run; k++) {
-    req *q = &f->reqs[r->run[k]];
-    if (decoding(q)) {
-      dec_kv += q->kv_milli;
-    } else if (budget > 0) {
-      int64_t left = q->prompt - q->prefilled;
-      q->chunk = left < budget ? left : budget;
-      budget -= q->chunk;
-    }
+  int64_t dec_kv = r->kv_milli - r->prefill_kv;
+  for (int32_t i = r->pre_head; i != NONE && budget > 0; i = f->reqs[i].pre_next) {
+    req *q = &f->reqs[i];
+    int64_t left = q->prompt - q->prefilled;
+    q->chunk = left < budget ? left : budget;
+    budget -= q->chunk;
   }
   while (admissible(f, r, r->kv_milli, budget, n_dec)) {
     int32_t i = pop_wait(r, f->reqs);
     req *q = &f->reqs[i];
     tick(f, now);
     f->waiting--;
-    r->run[r->n_run++] = i;
+    q->admit_seq = f->admit_seq++;
     q->kv_milli = kv_need(q);
     r->kv_milli += q->kv_milli;
+    run_append(r, f->reqs, i);
     if (q->admit_ns < 0) {
       q->admit_ns = now;
       f->out->prompt_tokens_admitted += q->prompt;
     }
     if (decoding(q)) { /* arrived prefilled from a prefill pool */
+      start_decoding(r, f->reqs, i);
       n_dec++;
       dec_kv += q->kv_milli;
       budget -= P->tokens_per_decode;
       continue;
     }
+    pre_append(r, f->reqs, i);
     q->chunk = q->prompt < budget ? q->prompt : budget;
     budget -= q->chunk;
   }
@@ -493,8 +651,8 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
     return 0;
 
   bool prefill = false;
-  for (int64_t k = 0; k < r->n_run; k++) {
-    req *q = &f->reqs[r->run[k]];
+  for (int32_t i = r->pre_head; i != NONE; i = f->reqs[i].pre_next) {
+    req *q = &f->reqs[i];
     if (q->chunk > 0) {
       prefill = true;
       /* A chunk after `done` computed tokens (cached prefix included) attends to them all. */
@@ -521,14 +679,9 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
   } else {
     /* Decode only: run until a sequence finishes or the KV cache fills, one event. */
     r->pure = true;
-    int64_t iters = INT64_MAX;
-    for (int64_t k = 0; k < r->n_run; k++) {
-      const req *q = &f->reqs[r->run[k]];
-      int64_t left = q->output * MILLI - q->gen_milli;
-      int64_t it = (left + P->acc_milli - 1) / P->acc_milli;
-      if (it < iters)
-        iters = it;
-    }
+    /* Iterations until the soonest finishing sequence is done. */
+    int64_t left = r->heap[0].fin - r->clock;
+    int64_t iters = (left + P->acc_milli - 1) / P->acc_milli;
     int64_t by_kv = (P->cap_milli - r->kv_milli) / (n_dec * P->acc_milli);
     if (by_kv < iters)
       iters = by_kv;
@@ -536,11 +689,14 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
       iters = 1;
     end = now;
     int64_t kv = r->kv_milli;
+    r->n_dt = 0;
     for (int64_t j = 0; j < iters; j++) {
       int64_t dt;
       int rc = decode_ns(P, n_dec, kv, &dt);
       if (rc)
         return rc;
+      if (j < DT_CACHE)
+        r->dt[r->n_dt++] = dt;
       end += dt;
       kv += n_dec * P->acc_milli;
     }
@@ -611,7 +767,7 @@ static int maybe_cut_run(fleet *f, int32_t ri, int64_t now) {
   int64_t t = r->start_ns, kv = r->kv_milli;
   for (int64_t j = 0; j < r->iters - 1; j++) {
     int64_t dt;
-    int rc = decode_ns(P, r->n_dec, kv, &dt);
+    int rc = iteration_ns(f, r, j, kv, &dt);
     if (rc)
       return rc;
     t += dt;
@@ -664,6 +820,7 @@ static int on_arrival(fleet *f, size_t ci, int64_t now) {
              .prompt = in - cached,
              .cls = (int32_t)ci,
              .next = NONE,
+             .heap_pos = -1,
              .in_window = in_window};
   f->out->output_tokens_expected += outl;
   int32_t ri = route(f, &f->pool[0], c);
@@ -768,11 +925,13 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
     return TF_FAIL(TF_ENOMEM, "fleet state");
   for (int k = 0; k < f->n_pools; k++)
     for (int32_t i = f->pool[k].first; i < f->pool[k].first + f->pool[k].count; i++) {
-      f->rep[i].pool = k;
-      f->rep[i].wait_head = f->rep[i].wait_tail = NONE;
-      f->rep[i].run = malloc((size_t)f->pool[k].cfg->max_batch_seqs * sizeof *f->rep[i].run);
-      if (!f->rep[i].run)
-        return TF_FAIL(TF_ENOMEM, "running lists");
+      replica *r = &f->rep[i];
+      r->pool = k;
+      r->wait_head = r->wait_tail = NONE;
+      r->run_head = r->run_tail = r->pre_head = r->pre_tail = NONE;
+      r->heap = malloc((size_t)f->pool[k].cfg->max_batch_seqs * sizeof *r->heap);
+      if (!r->heap)
+        return TF_FAIL(TF_ENOMEM, "decoding heaps");
     }
   for (size_t c = 0; c < nc; c++) {
     class_stats *s = &f->cls[c];
@@ -812,7 +971,7 @@ static int fleet_final(tf_engine *e, uint32_t id, void *state) {
     int64_t t = r->start_ns, kv = r->kv_milli, m = 0;
     for (; m < r->iters; m++) {
       int64_t dt;
-      int rc = decode_ns(P, r->n_dec, kv, &dt);
+      int rc = iteration_ns(f, r, m, kv, &dt);
       if (rc)
         return rc;
       if (t + dt > end)
@@ -836,7 +995,7 @@ static void fleet_destroy(void *state) {
     tf_perf_load_cache_fini(&f->pool[k].cache);
   if (f->rep)
     for (int32_t i = 0; i < f->n_rep; i++)
-      free(f->rep[i].run);
+      free(f->rep[i].heap);
   if (f->cls)
     for (size_t c = 0; c < f->cfg->n_classes; c++) {
       tf_hist_destroy(f->cls[c].ttft);
@@ -969,8 +1128,8 @@ static int collect(fleet *f, tf_serving_result *out) {
   out->in_flight_age_ns_sum += (double)f->in_transfer * (double)end - f->in_transfer_arrival_sum;
   for (int32_t i = 0; i < f->n_rep; i++) {
     const replica *r = &f->rep[i];
-    for (int64_t k = 0; k < r->n_run; k++) {
-      const req *q = &f->reqs[r->run[k]];
+    for (int32_t j = r->run_head; j != NONE; j = f->reqs[j].run_next) {
+      const req *q = &f->reqs[j];
       out->in_flight_age_ns_sum += (double)(end - q->arrival_ns);
       out->prefill_tokens_left += q->prompt - q->prefilled;
       out->requests_in_flight++;
