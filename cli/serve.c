@@ -118,12 +118,23 @@ int tf_cli_serve(tf_scenario *s, int64_t series_ns, bool exact_steps) {
       .exact_steps = exact_steps,
       .series_interval_ns = series_ns,
   };
+  if (s->serving.prefill_replicas > 0) {
+    cfg.disaggregated = true;
+    cfg.decode_pool = cfg.pool;
+    cfg.pool.replicas = s->serving.prefill_replicas;
+    cfg.decode_pool.replicas = s->serving.replicas - s->serving.prefill_replicas;
+  }
   const tf_scenario_hardware *hw = &s->hardware[s->serving.hardware_index];
   int64_t per_replica = perf.layout.tp * perf.layout.dp * perf.layout.pp;
   printf("fleet      %" PRId64 " replica%s of %" PRId64 " x %s on %s (tp %" PRId64 ", dp %" PRId64
          ", ep %" PRId64 ", pp %" PRId64 "): %" PRId64 " GPUs serving\n",
-         cfg.pool.replicas, cfg.pool.replicas == 1 ? "" : "s", per_replica, perf.hw.gpu->entry.name, hw->system, perf.layout.tp,
-         perf.layout.dp, perf.layout.ep, perf.layout.pp, cfg.pool.replicas * per_replica);
+         s->serving.replicas, s->serving.replicas == 1 ? "" : "s", per_replica,
+         perf.hw.gpu->entry.name, hw->system, perf.layout.tp, perf.layout.dp, perf.layout.ep,
+         perf.layout.pp, s->serving.replicas * per_replica);
+  if (cfg.disaggregated)
+    printf("           disaggregated: %" PRId64 " prefill replica%s, %" PRId64
+           " decode; KV caches move over the prefill GPUs' scale-out NICs\n",
+           cfg.pool.replicas, cfg.pool.replicas == 1 ? "" : "s", cfg.decode_pool.replicas);
   printf("           per replica: up to %" PRId64 " sequences and %" PRId64
          " tokens a step, KV cache %.6g tokens; %s%s\n",
          cfg.pool.max_batch_seqs, perf.max_batch_tokens, (double)cfg.pool.kv_tokens,

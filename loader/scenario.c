@@ -187,15 +187,16 @@ typedef struct serving_raw {
   int overlap;            /* index in bool_names: 0 false, 1 true */
   double memory_utilisation;
   int64_t max_batch_tokens;
-  int64_t replicas, max_batch_seqs;
-  bool has_tp, has_dp, has_ep, has_pp, has_overlap, has_replicas;
+  int64_t replicas, max_batch_seqs, prefill_replicas;
+  bool has_tp, has_dp, has_ep, has_pp, has_overlap, has_replicas, has_prefill_replicas;
 } serving_raw;
 
 static const char *const bool_names[] = {"false", "true", NULL};
 
 /* SV_TP .. SV_PP follow tf_scenario_layout_key, so where[SV_TP + k] is layout key k's value. */
 enum { SV_SYSTEM, SV_TP, SV_DP, SV_EP, SV_PP, SV_OVERLAP, SV_PRECISION, SV_SPECULATION,
-       SV_ROUTING, SV_MEMORY, SV_MAX_BATCH, SV_REPLICAS, SV_MAX_BATCH_SEQS, SV_N };
+       SV_ROUTING, SV_MEMORY, SV_MAX_BATCH, SV_REPLICAS, SV_MAX_BATCH_SEQS, SV_PREFILL_REPLICAS,
+       SV_N };
 static_assert(SV_DP - SV_TP == TF_SCENARIO_DP && SV_EP - SV_TP == TF_SCENARIO_EP &&
                   SV_PP - SV_TP == TF_SCENARIO_PP && SV_PP - SV_TP + 1 == TF_SCENARIO_LAYOUT_KEYS_,
               "serving's layout keys follow tf_scenario_layout_key");
@@ -238,6 +239,12 @@ static const tf_schema_field serving_fields[SV_N] = {
                            .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 1,
                            .offset = offsetof(serving_raw, max_batch_seqs),
                            .help = "most sequences one replica runs at once"},
+    [SV_PREFILL_REPLICAS] = {.key = "prefill_replicas", .type = TF_SCHEMA_COUNT,
+                             .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 1,
+                             .offset = offsetof(serving_raw, prefill_replicas),
+                             .present = TF_SCHEMA_FLAG(serving_raw, has_prefill_replicas),
+                             .help = "disaggregated serving: replicas that only prefill; the "
+                                     "rest decode"},
 };
 static const tf_schema serving_schema = {"serving", serving_fields, SV_N};
 
@@ -607,6 +614,7 @@ static int resolve_serving_system(tf_scenario *out, const char *system, const tf
 typedef struct fleet_check {
   const tf_ytree_node *section_at;  /* the `serving` key; NULL when the section is absent */
   const tf_ytree_node *replicas_at; /* the replicas value when written and valid, else NULL */
+  const tf_ytree_node *prefill_at;  /* the prefill_replicas value when written and valid */
   const tf_ytree_node *workload_at; /* the `workload` key; NULL when the section is absent */
   bool unknown; /* tp, dp, pp or replicas was written wrong (reported): the fleet is unknown */
 } fleet_check;
@@ -651,6 +659,10 @@ static int load_serving(const tf_ytree_node *key, const tf_ytree_node *node,
   out->serving.max_batch_tokens = raw.max_batch_tokens;
   out->serving.max_batch_seqs = raw.max_batch_seqs;
   fleet->section_at = key;
+  if (raw.has_prefill_replicas) {
+    out->serving.prefill_replicas = raw.prefill_replicas;
+    fleet->prefill_at = where[SV_PREFILL_REPLICAS];
+  }
   if (raw.has_replicas) {
     out->serving.replicas = raw.replicas;
     out->serving.replicas_origin = origin_of(out, where[SV_REPLICAS]);
@@ -677,7 +689,21 @@ static int load_serving(const tf_ytree_node *key, const tf_ytree_node *node,
  * count, or as many replicas as the system's GPUs hold. When replicas was written or a workload
  * is to be served, a fleet that does not fit the hardware is an error: at `replicas` when
  * written, else at `serving` (or at `workload` when the section is absent). */
+static void resolve_fleet_count(tf_scenario *out, const fleet_check *fleet, tf_diags *d);
+
+/* The fleet's replica count, then the prefill pool's share of it. */
 static void resolve_fleet(tf_scenario *out, const fleet_check *fleet, tf_diags *d) {
+  resolve_fleet_count(out, fleet, d);
+  const tf_ytree_node *v = fleet->prefill_at;
+  if (v && !fleet->unknown && out->serving.replicas > 0 &&
+      out->serving.prefill_replicas >= out->serving.replicas)
+    tf_diags_error(d, v->file, v->line, value_col(v),
+                   "serving.prefill_replicas: must be < replicas (%lld), leaving at least one "
+                   "replica to decode, got %lld",
+                   (long long)out->serving.replicas, (long long)out->serving.prefill_replicas);
+}
+
+static void resolve_fleet_count(tf_scenario *out, const fleet_check *fleet, tf_diags *d) {
   if (fleet->unknown || out->n_hardware == 0)
     return;
   const size_t index = out->serving.hardware_index;

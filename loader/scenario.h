@@ -112,6 +112,8 @@ typedef struct tf_scenario {
     int64_t max_batch_seqs;          /* running sequences per replica, default 256 (vLLM's
                                         max_num_seqs) */
     tf_catalog_origin replicas_origin; /* where replicas was written (line 0: defaulted) */
+    int64_t prefill_replicas;        /* > 0: disaggregated, this many of the replicas only
+                                        prefill and the rest decode (< replicas); 0: colocated */
     tf_catalog_origin origin;        /* where `serving:` was written (line 0: absent) */
     /* where tp, dp, ep, pp were written, indexed by tf_scenario_layout_key (line 0: defaulted) */
     tf_catalog_origin layout_origin[TF_SCENARIO_LAYOUT_KEYS_];
