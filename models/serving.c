@@ -293,7 +293,7 @@ static int64_t to_ns(double s) {
   return ns < 1 ? 1 : (int64_t)ns;
 }
 
-/* A decode-only iteration of n sequences holding kv_milli of KV in total, in pool P. */
+/* A decode-only iteration of n sequences holding kv_milli of KV between them, in pool P. */
 static int decode_ns(pool_state *P, int64_t n, int64_t kv_milli, int64_t *out) {
   tf_perf_batch b = tf_perf_decode((double)n, (double)kv_milli / (double)MILLI / (double)n);
   b.decode_context = (double)kv_milli / (double)MILLI; /* exactly, not n x the mean */
@@ -510,7 +510,8 @@ static int iteration_ns(fleet *f, replica *r, int64_t j, int64_t kv_milli, int64
     *out = r->dt[j];
     return 0;
   }
-  return decode_ns(&f->pool[r->pool], r->n_dec, kv_milli, out);
+  /* Sequences still prefilling (starved of budget) hold KV the decoders do not read. */
+  return decode_ns(&f->pool[r->pool], r->n_dec, kv_milli - r->prefill_kv, out);
 }
 
 /* Applies the first m iterations of r's step, which began at r->start_ns, and ends it at now.
@@ -692,7 +693,7 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
     r->n_dt = 0;
     for (int64_t j = 0; j < iters; j++) {
       int64_t dt;
-      int rc = decode_ns(P, n_dec, kv, &dt);
+      int rc = decode_ns(P, n_dec, kv - r->prefill_kv, &dt);
       if (rc)
         return rc;
       if (j < DT_CACHE)
