@@ -118,7 +118,7 @@ double tf_dist_sample(const tf_dist *d, gsl_rng *r) {
     return gsl_ran_gamma(r, k, d->mean / k);
   }
   }
-  assert(!"tf_dist_sample: unknown kind");
+  assert(0 && "tf_dist_sample: unknown kind");
   return NAN;
 }
 

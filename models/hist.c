@@ -111,7 +111,7 @@ int64_t tf_hist_quantile(const tf_hist *h, double p) {
       return mid < h->min ? h->min : (mid > h->max ? h->max : mid);
     }
   }
-  assert(!"tf_hist_quantile: counts do not add up");
+  assert(0 && "tf_hist_quantile: counts do not add up");
   return h->max;
 }
 

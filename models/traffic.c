@@ -1316,7 +1316,7 @@ int tf_traffic_next(const tf_traffic_arrivals *a, tf_traffic_state *st, gsl_rng 
   case TF_TRAFFIC_TRACE:
     return trace_next(a, st, next_ns);
   }
-  assert(!"tf_traffic_next: unknown kind");
+  assert(0 && "tf_traffic_next: unknown kind");
   return TF_FAIL(TF_EINVAL, "arrivals: kind = %d", (int)a->kind);
 }
 
@@ -1429,7 +1429,7 @@ int tf_length_sample(const tf_length_dist *d, gsl_rng *r, int64_t *out) {
     break;
   }
   default:
-    assert(!"tf_length_sample: unknown kind");
+    assert(0 && "tf_length_sample: unknown kind");
     return TF_FAIL(TF_EINVAL, "length: kind = %d", (int)d->kind);
   }
   *out = v < c ? v : c;
