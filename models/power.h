@@ -1,0 +1,97 @@
+/* GPU, system and facility power from what a serving step does. A GPU draws between its idle
+ * power and its board power (TDP) in proportion to an activity set by what bounds each part of
+ * the step; under a power cap it lowers its clock, which stretches compute- and latency-bound time
+ * and leaves memory- and network-bound time alone. SI units: watts, joules, seconds; clocks are
+ * fractions of the boost clock. Equations, constants and their sources: docs/POWER.md. */
+#ifndef TF_POWER_H
+#define TF_POWER_H
+
+#include "catalog.h"
+#include "perf.h"
+
+/* How hard a GPU works per bound class, and how its power follows its clock. Activities are the
+ * share of (TDP - idle) drawn while a part with that bound runs at the boost clock, each in
+ * [0, 1]; the step's OVERHEAD part (kernel gaps, scheduler) counts as latency, and a part bound
+ * NONE that still takes time (perf never makes one) counts as latency too. Board power at clock
+ * fraction f is idle + (TDP - idle) x activity(step re-timed at f) x f^clock_exponent, for f in
+ * [min_clock, 1]. Like tf_gpu_profile: either the documented default or one fitted by
+ * calibration; each field's source is in source. */
+typedef struct tf_power_profile {
+  const char *name;
+  double activity_compute;   /* tensor cores saturated: prefill GEMMs and attention */
+  double activity_hbm;       /* streaming weights and KV cache: decode */
+  double activity_scale_up;  /* exposed collectives over NVLink */
+  double activity_scale_out; /* exposed collectives over the scale-out NICs */
+  double activity_latency;   /* kernel gaps, scheduler, latency-bound collectives */
+  double clock_exponent;     /* k in P_dyn ~ f^k; >= 1 */
+  double min_clock;          /* lowest clock fraction a cap may set, in (0, 1] */
+  const char *source;        /* where these numbers come from, one line per field */
+} tf_power_profile;
+
+/* The documented default (docs/POWER.md): activities from published H100/H200 inference power
+ * measurements, the CMOS clock exponent, and a clock floor from H100's lowest power limit. */
+const tf_power_profile *tf_power_profile_default(void);
+
+/* Checks a profile: activities in [0, 1], clock_exponent >= 1, min_clock in (0, 1]. 0 or
+ * TF_ERANGE. Power is monotone in the clock for every profile that passes when the layout has no
+ * overlap; with overlap, monotonicity is proven for (clock_exponent - 1) x min(activity_compute,
+ * activity_hbm) >= 2 x max(activity_scale_up, activity_scale_out, activity_latency), which the
+ * default meets (docs/POWER.md); tf_power_clock_for_cap stays correct outside it (see there). */
+int tf_power_profile_check(const tf_power_profile *p);
+
+/* Checks that g has tdp and idle_power with 0 <= idle <= tdp. 0 or TF_EINVAL naming the GPU.
+ * Every function below that takes a GPU asserts it passes. */
+int tf_power_gpu_check(const tf_catalog_gpu *g);
+
+/* The step's time-weighted activity in [0, 1]: each part's activity times its time, over the
+ * stage's time. With overlap the hidden communication draws nothing beyond the compute it hides
+ * behind (the comm parts count only their exposed share); 0 for a step that takes no time.
+ * st's compute_s, comm_s, hidden_comm_s and stage_s must agree with its parts, as perf's do. */
+double tf_power_activity(const tf_power_profile *p, const tf_perf_step *st);
+
+/* Mean board power of one GPU over the step, at the boost clock: idle + (TDP - idle) x activity. */
+double tf_power_gpu_w(const tf_catalog_gpu *g, const tf_power_profile *p, const tf_perf_step *st);
+
+/* One GPU's energy over one stage step: tf_power_gpu_w x stage_s. */
+double tf_power_gpu_energy_j(const tf_catalog_gpu *g, const tf_power_profile *p,
+                             const tf_perf_step *st);
+
+/* The step at clock fraction f (0 < f <= 1): compute- and latency-bound parts and the OVERHEAD
+ * part take time / f; HBM-, scale-up- and scale-out-bound parts keep their time (HBM and links
+ * run on their own clocks). compute_s and comm_s are re-summed as perf sums them; a step that
+ * overlapped (hidden_comm_s > 0) hides min(comm_s, compute_s) again; stage_s and step_s (same
+ * pipeline depth) follow, and the per-GPU token rates scale by old stage_s / new stage_s. FLOPs,
+ * bytes, bounds and token counts are unchanged. out may be st. 0, or TF_ERANGE for f outside
+ * (0, 1]. */
+int tf_power_retime(const tf_perf_step *st, double f, tf_perf_step *out);
+
+/* Mean board power at clock fraction f in (0, 1]: the step re-timed at f, so its activity shifts
+ * towards the parts that stretch, times f^clock_exponent on the dynamic share. Never below idle. */
+double tf_power_gpu_w_at(const tf_catalog_gpu *g, const tf_power_profile *p,
+                         const tf_perf_step *st, double f);
+
+/* The highest clock fraction f in [min_clock, 1] at which the step's power stays <= cap_w: 1 when
+ * the cap is at or above the uncapped power (INFINITY means uncapped), min_clock when even that
+ * draws more than cap_w (the caller sees the excess in tf_power_gpu_w_at). Bisection to 1e-12 on
+ * a bracket found by a coarse downward scan, so a profile outside the proven-monotone region
+ * still gets the highest crossing to within 1/16 of the range. cap_w > 0. About 70 power
+ * evaluations, each a pass over the step's parts: a few microseconds. */
+double tf_power_clock_for_cap(const tf_catalog_gpu *g, const tf_power_profile *p,
+                              const tf_perf_step *st, double cap_w);
+
+/* Checks that s's host power is known: host_power, or power with its GPU's tdp (the system must
+ * have passed tf_catalog_check so gpu_entry is resolved), and gpus >= 1. 0 or TF_EINVAL naming
+ * the system. */
+int tf_power_system_check(const tf_catalog_system *s);
+
+/* Everything in s but its GPUs (CPUs, memory, NICs, switches, fans), at its maximum: host_power
+ * when the catalogue gives it, else power - gpus x GPU TDP. s must pass tf_power_system_check. */
+double tf_power_host_w(const tf_catalog_system *s);
+
+/* IT power of one system whose GPUs each draw gpu_w_each: gpus x gpu_w_each + tf_power_host_w. */
+double tf_power_system_w(const tf_catalog_system *s, double gpu_w_each);
+
+/* Facility power for it_w of IT load: it_w x pue (power usage effectiveness, >= 1). */
+double tf_power_facility_w(double it_w, double pue);
+
+#endif
