@@ -66,6 +66,15 @@ typedef struct replica {
    * the step does not evaluate the step model again. */
   int64_t dt[DT_CACHE];
   int64_t n_dt;
+  /* and each one's energy above idle per GPU (uJ) and clock fraction */
+  int64_t extra_uj[DT_CACHE];
+  double clk[DT_CACHE];
+  int64_t single_extra_uj;
+  double single_clock;
+  /* Window totals: energy above idle of the replica's GPUs (uJ), GPU-stepping time below full
+   * clock (ns), and stepping time weighted by clock. */
+  int64_t extra_uj_total, capped_ns;
+  double clock_ns;
   int64_t clock;       /* milli-tokens every decoding sequence has gained here */
   int64_t prefill_kv;  /* KV held by running requests still prefilling */
   int64_t kv_milli;
@@ -100,6 +109,10 @@ typedef struct pool_state {
   int64_t cap_milli;         /* a replica's KV cache */
   int32_t first, count;      /* its replicas in fleet.rep */
   bool prefill_only;         /* disaggregated prefill pool: requests leave after prefill */
+  /* Power (with a profile): a GPU's idle draw, the cap on it, GPUs and host power a replica. */
+  const tf_catalog_gpu *gpu;
+  double idle_w, cap_w, host_w;
+  int64_t gpus;
 } pool_state;
 
 typedef struct fleet {
@@ -121,6 +134,7 @@ typedef struct fleet {
   double in_transfer_arrival_sum;
   int64_t in_system, waiting, last_change_ns;
   uint64_t admit_seq;
+  int64_t *series_extra_uj; /* per interval, energy above idle of every GPU */
   tf_serving_result *out;
   double win_in_system, win_waiting;
   int err;
@@ -130,6 +144,11 @@ const char *tf_router_policy_name(tf_router_policy p) {
   static const char *const names[TF_ROUTER_COUNT_] = {"round_robin", "least_work",
                                                       "power_of_two"};
   return (unsigned)p < TF_ROUTER_COUNT_ ? names[p] : "unknown";
+}
+
+const char *tf_power_cap_policy_name(tf_power_cap_policy p) {
+  static const char *const names[TF_CAP_COUNT_] = {"none", "static", "envelope"};
+  return (unsigned)p < TF_CAP_COUNT_ ? names[p] : "unknown";
 }
 
 static int check_pool(const tf_serving_pool *p) {
@@ -170,6 +189,27 @@ int tf_serving_config_check(const tf_serving_config *cfg) {
     return TF_FAIL(TF_ERANGE, "need 0 <= warmup < duration");
   if (cfg->arrivals_end_ns < 0)
     return TF_FAIL(TF_ERANGE, "arrivals_end must be >= 0");
+  if (cfg->power_profile) {
+    int rc = tf_power_profile_check(cfg->power_profile);
+    for (int k = 0; rc == 0 && k < (cfg->disaggregated ? 2 : 1); k++) {
+      const tf_serving_pool *p = k ? &cfg->decode_pool : &cfg->pool;
+      rc = tf_power_gpu_check(p->perf.hw.gpu);
+      if (rc == 0 && p->system)
+        rc = tf_power_system_check(p->system);
+    }
+    if (rc)
+      return rc;
+    if ((unsigned)cfg->cap_policy >= TF_CAP_COUNT_)
+      return TF_FAIL(TF_EINVAL, "unknown power cap policy");
+    if (cfg->cap_policy == TF_CAP_STATIC && !(cfg->gpu_cap_w > 0))
+      return TF_FAIL(TF_ERANGE, "a static power cap needs gpu_cap > 0 W");
+    if (cfg->cap_policy == TF_CAP_ENVELOPE && !(cfg->it_envelope_w > 0))
+      return TF_FAIL(TF_ERANGE, "an envelope power cap needs the site's power envelope");
+  } else if (cfg->cap_policy != TF_CAP_NONE) {
+    return TF_FAIL(TF_EINVAL, "a power cap needs a power profile");
+  }
+  if (cfg->pue < 0)
+    return TF_FAIL(TF_ERANGE, "pue must be >= 1 (or 0 for 1)");
   if (cfg->series_interval_ns < 0 ||
       (cfg->series_interval_ns > 0 &&
        (cfg->duration_ns - cfg->warmup_ns) / cfg->series_interval_ns >= TF_SERVING_SERIES_MAX))
@@ -293,16 +333,40 @@ static int64_t to_ns(double s) {
   return ns < 1 ? 1 : (int64_t)ns;
 }
 
-/* A decode-only iteration of n sequences holding kv_milli of KV between them, in pool P. */
-static int decode_ns(pool_state *P, int64_t n, int64_t kv_milli, int64_t *out) {
-  tf_perf_batch b = tf_perf_decode((double)n, (double)kv_milli / (double)MILLI / (double)n);
-  b.decode_context = (double)kv_milli / (double)MILLI; /* exactly, not n x the mean */
+/* One forward pass of batch b in pool P: its length in ns, and with a power profile the energy
+ * each GPU draws above idle (uJ) and the clock it runs at under the pool's cap. */
+typedef struct pass {
+  int64_t ns, extra_uj;
+  double clock;
+} pass;
+
+static int eval_pass(const fleet *f, pool_state *P, const tf_perf_batch *b, pass *out) {
   tf_perf_step st;
-  int rc = tf_perf_step_time(&P->perf, &b, &st);
+  int rc = tf_perf_step_time(&P->perf, b, &st);
   if (rc)
     return rc;
-  *out = to_ns(st.stage_s);
+  const tf_power_profile *prof = f->cfg->power_profile;
+  *out = (pass){.ns = to_ns(st.stage_s), .clock = 1};
+  if (!prof)
+    return 0;
+  double clock = isfinite(P->cap_w) ? tf_power_clock_for_cap(P->gpu, prof, &st, P->cap_w) : 1;
+  double w = tf_power_gpu_w_at(P->gpu, prof, &st, clock);
+  if (clock < 1) {
+    tf_perf_step slow;
+    if ((rc = tf_power_retime(&st, clock, &slow)))
+      return rc;
+    out->ns = to_ns(slow.stage_s);
+  }
+  out->clock = clock;
+  out->extra_uj = (int64_t)nearbyint((w - P->idle_w) * (double)out->ns * 1e-3);
   return 0;
+}
+
+/* A decode-only iteration of n sequences holding kv_milli of KV between them, in pool P. */
+static int decode_pass(const fleet *f, pool_state *P, int64_t n, int64_t kv_milli, pass *out) {
+  tf_perf_batch b = tf_perf_decode((double)n, (double)kv_milli / (double)MILLI / (double)n);
+  b.decode_context = (double)kv_milli / (double)MILLI; /* exactly, not n x the mean */
+  return eval_pass(f, P, &b, out);
 }
 
 /* ---- finishing, preempting ---- */
@@ -500,18 +564,50 @@ static void preempt_newest(fleet *f, replica *r, int64_t now) {
 
 static int start_step(fleet *f, int32_t ri, int64_t now);
 
-/* Iteration j's length in the current step, which holds kv_milli of KV by then. */
-static int iteration_ns(fleet *f, replica *r, int64_t j, int64_t kv_milli, int64_t *out) {
+/* Iteration j of the current step, which holds kv_milli of KV by then. */
+static int iteration_pass(fleet *f, replica *r, int64_t j, int64_t kv_milli, pass *out) {
   if (!r->pure) {
-    *out = r->single_ns;
+    *out = (pass){.ns = r->single_ns, .extra_uj = r->single_extra_uj, .clock = r->single_clock};
     return 0;
   }
   if (j < r->n_dt) {
-    *out = r->dt[j];
+    *out = (pass){.ns = r->dt[j], .extra_uj = r->extra_uj[j], .clock = r->clk[j]};
     return 0;
   }
   /* Sequences still prefilling (starved of budget) hold KV the decoders do not read. */
-  return decode_ns(&f->pool[r->pool], r->n_dec, kv_milli - r->prefill_kv, out);
+  return decode_pass(f, &f->pool[r->pool], r->n_dec, kv_milli - r->prefill_kv, out);
+}
+
+/* Adds a pass of r over [t, t + p.ns) to the window's and the time series' accounts. */
+static void account_pass(fleet *f, replica *r, int64_t t, const pass *p) {
+  const tf_serving_config *cfg = f->cfg;
+  double w = clip_len(t, t + p->ns, cfg->warmup_ns, cfg->duration_ns);
+  r->busy_ns += w;
+  series_busy(f, t, t + p->ns);
+  if (!cfg->power_profile || w <= 0)
+    return;
+  const pool_state *P = &f->pool[r->pool];
+  int64_t uj = p->extra_uj * P->gpus;
+  int64_t inside = w == (double)p->ns ? uj : (int64_t)nearbyint((double)uj * w / (double)p->ns);
+  r->extra_uj_total += inside;
+  if (p->clock < 1)
+    r->capped_ns += (int64_t)w;
+  r->clock_ns += p->clock * w;
+  if (!f->series_extra_uj)
+    return;
+  /* Spread over the intervals the pass overlaps, in proportion. */
+  int64_t lo = t > cfg->warmup_ns ? t : cfg->warmup_ns;
+  int64_t hi = t + p->ns < cfg->duration_ns ? t + p->ns : cfg->duration_ns;
+  while (lo < hi) {
+    int64_t k = (lo - cfg->warmup_ns) / cfg->series_interval_ns;
+    int64_t edge = cfg->warmup_ns + (k + 1) * cfg->series_interval_ns;
+    int64_t e = edge < hi ? edge : hi;
+    f->series_extra_uj[k] += e - lo == p->ns
+                                 ? uj
+                                 : (int64_t)nearbyint((double)uj * (double)(e - lo) /
+                                                      (double)p->ns);
+    lo = e;
+  }
 }
 
 /* Applies the first m iterations of r's step, which began at r->start_ns, and ends it at now.
@@ -522,15 +618,13 @@ static int end_step(fleet *f, int32_t ri, int64_t m, int64_t now) {
   const tf_serving_config *cfg = f->cfg;
   int64_t t = r->start_ns, kv = r->kv_milli, per_iter = r->n_dec * P->acc_milli;
   for (int64_t j = 0; j < m; j++) {
-    int64_t dt;
-    int rc = iteration_ns(f, r, j, kv, &dt);
+    pass p;
+    int rc = iteration_pass(f, r, j, kv, &p);
     if (rc)
       return rc;
-    double w = clip_len(t, t + dt, cfg->warmup_ns, cfg->duration_ns);
-    r->busy_ns += w;
-    series_busy(f, t, t + dt);
-    r->kv_integral += (double)kv * w;
-    t += dt;
+    account_pass(f, r, t, &p);
+    r->kv_integral += (double)kv * clip_len(t, t + p.ns, cfg->warmup_ns, cfg->duration_ns);
+    t += p.ns;
     kv += per_iter; /* every decoding sequence emits a step's expected accepted tokens */
   }
   assert(t == now);
@@ -669,12 +763,14 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
   if (prefill) {
     batch.decode_sequences = (double)n_dec;
     batch.decode_context = (double)dec_kv / (double)MILLI;
-    tf_perf_step st;
-    int rc = tf_perf_step_time(&P->perf, &batch, &st);
+    pass p;
+    int rc = eval_pass(f, P, &batch, &p);
     if (rc)
       return rc;
     r->pure = false;
-    r->single_ns = to_ns(st.stage_s);
+    r->single_ns = p.ns;
+    r->single_extra_uj = p.extra_uj;
+    r->single_clock = p.clock;
     r->iters = 1;
     end = now + r->single_ns;
   } else {
@@ -692,13 +788,16 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
     int64_t kv = r->kv_milli;
     r->n_dt = 0;
     for (int64_t j = 0; j < iters; j++) {
-      int64_t dt;
-      int rc = decode_ns(P, n_dec, kv - r->prefill_kv, &dt);
+      pass p;
+      int rc = decode_pass(f, P, n_dec, kv - r->prefill_kv, &p);
       if (rc)
         return rc;
-      if (j < DT_CACHE)
-        r->dt[r->n_dt++] = dt;
-      end += dt;
+      if (j < DT_CACHE) {
+        r->dt[r->n_dt] = p.ns;
+        r->extra_uj[r->n_dt] = p.extra_uj;
+        r->clk[r->n_dt++] = p.clock;
+      }
+      end += p.ns;
       kv += n_dec * P->acc_milli;
     }
     r->iters = iters;
@@ -767,11 +866,11 @@ static int maybe_cut_run(fleet *f, int32_t ri, int64_t now) {
   int64_t budget = P->perf.max_batch_tokens - r->n_dec * P->tokens_per_decode;
   int64_t t = r->start_ns, kv = r->kv_milli;
   for (int64_t j = 0; j < r->iters - 1; j++) {
-    int64_t dt;
-    int rc = iteration_ns(f, r, j, kv, &dt);
+    pass p;
+    int rc = iteration_pass(f, r, j, kv, &p);
     if (rc)
       return rc;
-    t += dt;
+    t += p.ns;
     kv += r->n_dec * P->acc_milli;
     if (t >= now) {
       if (!admissible(f, r, kv, budget, r->n_dec))
@@ -882,6 +981,8 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
     f->out->n_series = (size_t)n;
     for (int64_t k = 0; k < n; k++)
       f->out->series[k].start_s = (double)(k * cfg->series_interval_ns) * 1e-9;
+    if (cfg->power_profile && !(f->series_extra_uj = calloc((size_t)n, sizeof(int64_t))))
+      return TF_FAIL(TF_ENOMEM, "a power time series");
   }
   f->n_pools = cfg->disaggregated ? 2 : 1;
   int32_t first = 0;
@@ -906,6 +1007,36 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
     first += P->count;
   }
   f->n_rep = first;
+  if (cfg->power_profile) {
+    /* Every GPU's cap: the static limit, or an equal share of what the IT envelope leaves after
+     * the hosts (no cap when that share reaches TDP). */
+    double hosts = 0, gpus = 0;
+    for (int k = 0; k < f->n_pools; k++) {
+      pool_state *P = &f->pool[k];
+      P->gpu = P->perf.hw.gpu;
+      P->idle_w = P->gpu->idle_power_w;
+      P->gpus = P->perf.layout.tp * P->perf.layout.dp * P->perf.layout.pp;
+      P->host_w = P->cfg->system ? tf_power_host_w(P->cfg->system) /
+                                       (double)P->cfg->system->gpus * (double)P->gpus
+                                 : 0;
+      hosts += P->host_w * (double)P->count;
+      gpus += (double)P->gpus * (double)P->count;
+    }
+    for (int k = 0; k < f->n_pools; k++) {
+      pool_state *P = &f->pool[k];
+      double cap = INFINITY;
+      if (cfg->cap_policy == TF_CAP_STATIC)
+        cap = cfg->gpu_cap_w;
+      else if (cfg->cap_policy == TF_CAP_ENVELOPE)
+        cap = (cfg->it_envelope_w - hosts) / gpus;
+      P->cap_w = cap >= P->gpu->tdp_w ? INFINITY : cap;
+    }
+    f->out->gpu_cap_w = f->pool[0].cap_w;
+  } else {
+    for (int k = 0; k < f->n_pools; k++)
+      f->pool[k].cap_w = INFINITY;
+    f->out->gpu_cap_w = INFINITY;
+  }
   if (cfg->disaggregated) {
     /* Each prefill GPU sends its share of the KV cache over its scale-out NIC (DeepEP-measured
      * efficiency and NCCL latency from the profile). */
@@ -971,13 +1102,13 @@ static int fleet_final(tf_engine *e, uint32_t id, void *state) {
     pool_state *P = &f->pool[r->pool];
     int64_t t = r->start_ns, kv = r->kv_milli, m = 0;
     for (; m < r->iters; m++) {
-      int64_t dt;
-      int rc = iteration_ns(f, r, m, kv, &dt);
+      pass p;
+      int rc = iteration_pass(f, r, m, kv, &p);
       if (rc)
         return rc;
-      if (t + dt > end)
+      if (t + p.ns > end)
         break;
-      t += dt;
+      t += p.ns;
       kv += r->n_dec * P->acc_milli;
     }
     if (m > 0) {
@@ -1009,6 +1140,7 @@ static void fleet_destroy(void *state) {
   free(f->pend_in);
   free(f->pend_out);
   free(f->reqs);
+  free(f->series_extra_uj);
 }
 
 static const tf_entity_type fleet_type = {
@@ -1117,6 +1249,48 @@ static int collect(fleet *f, tf_serving_result *out) {
   out->kv_utilisation = kv / (kv_cap * window_ns);
   out->mean_in_system = f->win_in_system / window_ns;
   out->mean_waiting = f->win_waiting / window_ns;
+  if (cfg->power_profile) {
+    /* IT power: every GPU's idle draw and every host all the time, plus the passes' energy
+     * above idle. */
+    double base_w = 0, full_w = 0, extra_j = 0, capped = 0, clock = 0, busy_gpu = 0;
+    for (int k = 0; k < f->n_pools; k++) {
+      const pool_state *P = &f->pool[k];
+      base_w += (P->idle_w * (double)P->gpus + P->host_w) * (double)P->count;
+      full_w += (P->gpu->tdp_w * (double)P->gpus + P->host_w) * (double)P->count;
+      for (int32_t i = P->first; i < P->first + P->count; i++) {
+        extra_j += (double)f->rep[i].extra_uj_total * 1e-6;
+        capped += (double)f->rep[i].capped_ns;
+        clock += f->rep[i].clock_ns;
+        busy_gpu += f->rep[i].busy_ns;
+      }
+    }
+    double pue = cfg->pue > 0 ? cfg->pue : 1;
+    out->full_power_it_w = full_w;
+    out->it_energy_j = base_w * window_s + extra_j;
+    out->facility_energy_j = out->it_energy_j * pue;
+    out->it_power_mean_w = out->it_energy_j / window_s;
+    out->facility_power_mean_w = out->it_power_mean_w * pue;
+    out->it_power_peak_w = out->it_power_mean_w;
+    out->capped_fraction = busy_gpu > 0 ? capped / busy_gpu : 0;
+    out->mean_clock = busy_gpu > 0 ? clock / busy_gpu : 1;
+    double tokens = out->total.output_tokens_per_s * window_s;
+    out->joules_per_output_token = tokens > 0 ? out->it_energy_j / tokens : 0;
+    out->output_tokens_per_s_per_mw_it = out->total.output_tokens_per_s / (out->it_power_mean_w * 1e-6);
+    out->output_tokens_per_s_per_mw_facility =
+        out->total.output_tokens_per_s / (out->facility_power_mean_w * 1e-6);
+    if (out->n_series > 0) {
+      out->it_power_peak_w = 0;
+      for (size_t k = 0; k < out->n_series; k++) {
+        int64_t a = cfg->warmup_ns + (int64_t)k * cfg->series_interval_ns;
+        int64_t b = a + cfg->series_interval_ns < cfg->duration_ns ? a + cfg->series_interval_ns
+                                                                    : cfg->duration_ns;
+        out->series[k].it_power_w =
+            base_w + (double)f->series_extra_uj[k] * 1e-6 / ((double)(b - a) * 1e-9);
+        if (out->series[k].it_power_w > out->it_power_peak_w)
+          out->it_power_peak_w = out->series[k].it_power_w;
+      }
+    }
+  }
   for (size_t k = 0; k < out->n_series; k++) {
     int64_t a = cfg->warmup_ns + (int64_t)k * cfg->series_interval_ns;
     int64_t b = a + cfg->series_interval_ns < cfg->duration_ns ? a + cfg->series_interval_ns

@@ -16,6 +16,7 @@
 
 #include "engine.h"
 #include "perf.h"
+#include "power.h"
 
 typedef enum tf_router_policy {
   TF_ROUTER_ROUND_ROBIN,
@@ -44,6 +45,16 @@ typedef struct tf_serving_class {
   tf_router_policy router;
 } tf_serving_class;
 
+/* How GPU power is limited (docs/POWER.md). */
+typedef enum tf_power_cap_policy {
+  TF_CAP_NONE,     /* GPUs draw what their steps need */
+  TF_CAP_STATIC,   /* every GPU limited to gpu_cap_w (a "MaxQ"-style power limit) */
+  TF_CAP_ENVELOPE, /* every GPU limited to an equal share of what the IT envelope leaves after
+                      the hosts; binding only when the fleet at full power exceeds it */
+  TF_CAP_COUNT_
+} tf_power_cap_policy;
+const char *tf_power_cap_policy_name(tf_power_cap_policy p); /* "none", "static", "envelope" */
+
 /* One pool of identical replicas serving prefill and decode together (colocated). */
 typedef struct tf_serving_pool {
   tf_perf_config perf;      /* one replica's deployment; perf.max_batch_tokens is the per-step
@@ -52,6 +63,7 @@ typedef struct tf_serving_pool {
   int64_t max_batch_seqs;   /* running sequences per replica, >= 1 */
   int64_t kv_tokens;        /* KV-cache capacity of a replica in tokens, >= 1 (tf_perf_memory:
                                max_tokens x dp) */
+  const tf_catalog_system *system; /* for host power; NULL: GPUs only */
 } tf_serving_pool;
 
 typedef struct tf_serving_config {
@@ -65,6 +77,12 @@ typedef struct tf_serving_config {
   int64_t arrivals_end_ns; /* no arrivals after this (0: duration_ns): lets a run drain */
   bool exact_steps;    /* one event per iteration instead of per run */
   int64_t series_interval_ns; /* > 0: time series over the window in intervals this long */
+  /* Power (all optional): with a profile, energy is accounted and caps apply. */
+  const tf_power_profile *power_profile; /* NULL: no power accounting, no caps */
+  tf_power_cap_policy cap_policy;
+  double gpu_cap_w;      /* TF_CAP_STATIC: the limit per GPU, > 0 */
+  double it_envelope_w;  /* TF_CAP_ENVELOPE, and the report: facility power / PUE; 0 = none */
+  double pue;            /* facility power = IT power x pue; 0 means 1 */
 } tf_serving_config;
 
 /* Most intervals a time series may have (TF_ERANGE beyond). */
@@ -77,6 +95,7 @@ typedef struct tf_serving_interval {
   double output_tokens;         /* of the requests finishing in it */
   int64_t waiting, in_system;   /* at the interval's end */
   double busy_fraction;         /* replica stepping time / (replicas x interval) */
+  double it_power_w;            /* mean IT power over the interval (with a power profile) */
 } tf_serving_interval;
 
 /* Latency statistics, seconds. */
@@ -108,6 +127,17 @@ typedef struct tf_serving_result {
   double kv_utilisation;   /* time-average KV tokens in use / capacity, over replicas */
   double pool_busy_fraction[2], pool_kv_utilisation[2]; /* per pool (prefill, decode) */
   uint64_t kv_transfers;   /* prefill-to-decode KV transfers started, whole run */
+  /* Power and energy over the window (with a power profile; else 0). Energies are summed in
+   * whole microjoules per iteration, so both step modes add the same integers. */
+  double gpu_cap_w;          /* the per-GPU limit that applied (INFINITY: none) */
+  double it_energy_j, facility_energy_j;
+  double it_power_mean_w, facility_power_mean_w;
+  double it_power_peak_w;    /* highest interval mean (with a time series; else the mean) */
+  double full_power_it_w;    /* every GPU at TDP plus hosts: the fleet's nameplate IT power */
+  double joules_per_output_token;
+  double output_tokens_per_s_per_mw_it, output_tokens_per_s_per_mw_facility;
+  double capped_fraction;    /* share of GPU stepping time run below full clock */
+  double mean_clock;         /* stepping-time-weighted clock fraction */
   double mean_in_system;   /* time-average requests in the system (waiting + running) */
   double mean_waiting;     /* time-average requests waiting for admission */
   uint64_t iterations;     /* model forward passes, all replicas, whole run */

@@ -233,6 +233,153 @@ static void test_disaggregated(void) {
   tf_serving_result_fini(b);
 }
 
+/* A source of exactly one request, at a given instant. */
+typedef struct single {
+  int64_t at, input, output;
+  bool done;
+} single;
+
+static int single_next(void *ctx, gsl_rng *r, int64_t now_ns, int64_t *at, int64_t *in,
+                       int64_t *out) {
+  single *s = ctx;
+  (void)r;
+  (void)now_ns;
+  if (s->done)
+    return 1;
+  s->done = true;
+  *at = s->at;
+  *in = s->input;
+  *out = s->output;
+  return 0;
+}
+
+/* Energy is the integral of power: one request on one replica, every pass hand-computed from
+ * the step and power models; idle GPUs and hosts draw all the time. */
+static void test_energy(void) {
+  tf_perf_config pc = perf("llama-3.1-70b", "h200", 8, 1, 1, TF_PREC_BF16);
+  const tf_catalog_system *sys = tf_catalog_find_system(cat, "hgx-h200");
+  single src = {.at = 2000000000, .input = 1000, .output = 20};
+  tf_serving_class cls = {.name = "one", .source = {single_next, &src}};
+  tf_serving_config cfg = {
+      .classes = &cls,
+      .n_classes = 1,
+      .pool = {.perf = pc, .replicas = 1, .max_batch_seqs = 4, .kv_tokens = 100000,
+               .system = sys},
+      .warmup_ns = 1000000000,
+      .duration_ns = 10000000000,
+      .power_profile = tf_power_profile_default(),
+      .pue = 1.25,
+  };
+  tf_serving_result r;
+  TF_CHECK_INT(tf_serving_run(&cfg, 1, &r, NULL), 0);
+  const tf_catalog_gpu *g = pc.hw.gpu;
+  const tf_power_profile *prof = tf_power_profile_default();
+  /* The passes: the prompt, then output - 1 decodes at growing context. */
+  double extra_j = 0, busy_s = 0;
+  tf_perf_step st;
+  tf_perf_batch b = tf_perf_prefill(1, 1000, 0);
+  TF_CHECK_INT(tf_perf_step_time(&pc, &b, &st), 0);
+  double ns = nearbyint(st.stage_s * 1e9);
+  extra_j += nearbyint((tf_power_gpu_w(g, prof, &st) - g->idle_power_w) * ns * 1e-3) * 8 * 1e-6;
+  busy_s += ns * 1e-9;
+  for (int64_t k = 1; k < 20; k++) {
+    b = tf_perf_decode(1, (double)(1000 + k));
+    TF_CHECK_INT(tf_perf_step_time(&pc, &b, &st), 0);
+    ns = nearbyint(st.stage_s * 1e9);
+    extra_j += nearbyint((tf_power_gpu_w(g, prof, &st) - g->idle_power_w) * ns * 1e-3) * 8 * 1e-6;
+    busy_s += ns * 1e-9;
+  }
+  double host_w = tf_power_host_w(sys);
+  double base_w = 8 * g->idle_power_w + host_w;
+  double expect = base_w * 9 + extra_j;
+  printf("  energy: one request, %.4f s of passes, IT %.6g J (hand %.6g J), facility %.6g J\n",
+         busy_s, r.it_energy_j, expect, r.facility_energy_j);
+  TF_CHECK_INT(r.total.completed, 1);
+  TF_CHECK_NEAR(r.it_energy_j, expect, 1e-9 * expect);
+  TF_CHECK_NEAR(r.facility_energy_j, 1.25 * r.it_energy_j, 1e-9 * r.facility_energy_j);
+  TF_CHECK_NEAR(r.it_power_mean_w, expect / 9, 1e-9 * expect);
+  TF_CHECK_NEAR(r.full_power_it_w, 8 * g->tdp_w + host_w, 1e-9);
+  TF_CHECK_NEAR(r.joules_per_output_token, expect / 20, 1e-9 * expect);
+  TF_CHECK(r.capped_fraction == 0 && r.mean_clock == 1);
+  tf_serving_result_fini(&r);
+}
+
+/* Power caps: a fleet inside its envelope is never capped (and runs exactly as without power
+ * accounting); an oversubscribed one is, and a compute-bound prefill workload loses throughput
+ * as the DVFS curve predicts; both step modes agree under a cap. */
+static void test_power_caps(void) {
+  tf_perf_config pc = perf("llama-3.1-70b", "h100-sxm", 2, 1, 1, TF_PREC_FP8);
+  const tf_catalog_system *sys = tf_catalog_find_system(cat, "hgx-h100");
+  /* Saturating long prompts with one output token: the fleet prefills all the time. */
+  poisson src = {.rate_per_s = 50, .input = 8192, .output = 1};
+  tf_serving_class cls = {.name = "prefill", .source = {poisson_next, &src}};
+  tf_serving_config base = {
+      .classes = &cls,
+      .n_classes = 1,
+      .pool = {.perf = pc, .replicas = 4, .max_batch_seqs = 8, .kv_tokens = 200000,
+               .system = sys},
+      .warmup_ns = 5000000000,
+      .duration_ns = 60000000000,
+      .power_profile = tf_power_profile_default(),
+  };
+  double host_w = tf_power_host_w(sys) / 8 * 2;
+  double full_w = 4 * (2 * pc.hw.gpu->tdp_w + host_w);
+  tf_serving_result plain, fits, capped, capped_exact;
+  tf_serving_config cfg = base;
+  cfg.power_profile = NULL;
+  src.last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(&cfg, 2, &plain, NULL), 0);
+  cfg = base;
+  cfg.cap_policy = TF_CAP_ENVELOPE;
+  cfg.it_envelope_w = full_w; /* exactly enough */
+  src.last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(&cfg, 2, &fits, NULL), 0);
+  TF_CHECK(isinf(fits.gpu_cap_w) && fits.capped_fraction == 0);
+  TF_CHECK(memcmp(&plain.total, &fits.total, sizeof plain.total) == 0);
+  /* 70% of the nameplate: every GPU gets (0.7 full - hosts) / 8. */
+  cfg.it_envelope_w = 0.7 * full_w;
+  src.last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(&cfg, 2, &capped, NULL), 0);
+  double cap = (0.7 * full_w - 4 * host_w) / 8;
+  TF_CHECK_NEAR(capped.gpu_cap_w, cap, 1e-9 * cap);
+  /* The predicted clock for a full 8192-token prefill step under that cap. */
+  tf_perf_batch b = tf_perf_prefill(1, 8192, 0);
+  tf_perf_step st;
+  TF_CHECK_INT(tf_perf_step_time(&pc, &b, &st), 0);
+  double f = tf_power_clock_for_cap(pc.hw.gpu, tf_power_profile_default(), &st, cap);
+  tf_perf_step slow;
+  TF_CHECK_INT(tf_power_retime(&st, f, &slow), 0);
+  double predicted = st.stage_s / slow.stage_s; /* throughput kept */
+  /* Saturated throughout: prompt tokens computed over the run measure capacity. */
+  double measured = (double)capped.prefill_tokens_done / (double)plain.prefill_tokens_done;
+  printf("  power cap %.0f W per GPU: clock %.3f, prefill throughput kept %.4f (DVFS predicts "
+         "%.4f), IT power %.0f W of envelope %.0f W, capped %.3f of stepping time\n",
+         cap, f, measured, predicted, capped.it_power_mean_w, 0.7 * full_w,
+         capped.capped_fraction);
+  TF_CHECK(capped.capped_fraction > 0.95);
+  TF_CHECK_NEAR(measured, predicted, 0.02);
+  TF_CHECK(measured < 0.95);
+  TF_CHECK(capped.it_power_mean_w <= 0.7 * full_w * 1.001);
+  cfg.exact_steps = true;
+  src.last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(&cfg, 2, &capped_exact, NULL), 0);
+  TF_CHECK(memcmp(&capped.total, &capped_exact.total, sizeof capped.total) == 0);
+  TF_CHECK(capped.it_energy_j == capped_exact.it_energy_j);
+  /* A static limit above what the steps draw changes nothing. */
+  tf_serving_result loose;
+  cfg = base;
+  cfg.cap_policy = TF_CAP_STATIC;
+  cfg.gpu_cap_w = 5000;
+  src.last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(&cfg, 2, &loose, NULL), 0);
+  TF_CHECK(memcmp(&plain.total, &loose.total, sizeof plain.total) == 0);
+  tf_serving_result_fini(&plain);
+  tf_serving_result_fini(&fits);
+  tf_serving_result_fini(&capped);
+  tf_serving_result_fini(&capped_exact);
+  tf_serving_result_fini(&loose);
+}
+
 static void test_determinism_and_errors(void) {
   tf_serving_class c;
   poisson s1 = {.rate_per_s = 6, .input = 600, .output = 150, .spread = true}, s2 = s1, s3 = s1;
@@ -276,6 +423,8 @@ int main(void) {
   test_coalesced_equals_exact();
   test_little_and_conservation();
   test_disaggregated();
+  test_energy();
+  test_power_caps();
   test_determinism_and_errors();
   tf_catalog_destroy(cat);
   return tf_test_report("models_serving");
