@@ -117,7 +117,13 @@ int tf_cli_serve(tf_scenario *s, int64_t series_ns, bool exact_steps) {
       .duration_ns = s->duration_ns,
       .exact_steps = exact_steps,
       .series_interval_ns = series_ns,
+      .power_profile = tf_power_profile_default(),
+      .cap_policy = s->site.present ? s->site.capping : TF_CAP_NONE,
+      .gpu_cap_w = s->site.gpu_cap_w,
+      .it_envelope_w = s->site.present ? s->site.power_w / s->site.pue : 0,
+      .pue = s->site.present ? s->site.pue : 1,
   };
+  cfg.pool.system = s->hardware[s->serving.hardware_index].entry;
   if (s->serving.prefill_replicas > 0) {
     cfg.disaggregated = true;
     cfg.decode_pool = cfg.pool;
@@ -148,11 +154,13 @@ int tf_cli_serve(tf_scenario *s, int64_t series_ns, bool exact_steps) {
   tf_err_clear();
   rc = tf_serving_run(&cfg, s->seed, &res, &st);
   if (rc) {
-    fprintf(stderr, "tokenfab run: %s: the simulation failed: %s\n", s->path,
+    /* A configuration the model refuses is bad input; anything else failed while running. */
+    bool bad_input = rc == TF_ERANGE || rc == TF_EINVAL;
+    fprintf(stderr, "%s: %s: %s\n", s->path, bad_input ? "error" : "the simulation failed",
             tf_err_reason()[0] ? tf_err_reason() : tf_err_message(rc));
     free(classes);
     free(sources);
-    return TF_EXIT_FAILURE;
+    return bad_input ? TF_EXIT_USAGE : TF_EXIT_FAILURE;
   }
   tf_serving_report_print(stdout, &cfg, &res);
   tf_serving_report_series(stdout, &res);

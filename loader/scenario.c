@@ -62,22 +62,38 @@ static const tf_schema_field top_fields[TOP_N] = {
 static const tf_schema top_schema = {"scenario", top_fields, TOP_N};
 
 typedef struct site_raw {
-  double power_w, pue, price;
-  bool has_pue, has_price;
+  double power_w, pue, price, gpu_cap_w;
+  int capping;
+  bool has_pue, has_price, has_gpu_cap, has_capping;
 } site_raw;
 
+/* In tf_power_cap_policy order (models/serving.h). */
+static const char *const capping_names[] = {"none", "static", "envelope", NULL};
+static_assert(TF_CAP_NONE == 0 && TF_CAP_STATIC == 1 && TF_CAP_ENVELOPE == 2 &&
+                  TF_CAP_COUNT_ == 3,
+              "capping_names follows tf_power_cap_policy");
+
+enum { SITE_POWER, SITE_PUE, SITE_PRICE, SITE_CAPPING, SITE_GPU_CAP };
 static const tf_schema_field site_fields[] = {
-    {.key = "power", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_POWER, .required = true,
+    [SITE_POWER] = {.key = "power", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_POWER, .required = true,
      .lo_bound = TF_SCHEMA_EXCLUSIVE, .offset = offsetof(site_raw, power_w),
      .help = "facility power envelope"},
-    {.key = "pue", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATIO,
+    [SITE_PUE] = {.key = "pue", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATIO,
      .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 1, .offset = offsetof(site_raw, pue),
      .present = TF_SCHEMA_FLAG(site_raw, has_pue), .help = "power usage effectiveness"},
-    {.key = "electricity_price", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_ENERGY_PRICE,
+    [SITE_PRICE] = {.key = "electricity_price", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_ENERGY_PRICE,
      .lo_bound = TF_SCHEMA_INCLUSIVE, .offset = offsetof(site_raw, price),
      .present = TF_SCHEMA_FLAG(site_raw, has_price), .help = "price of energy"},
+    [SITE_CAPPING] = {.key = "power_capping", .type = TF_SCHEMA_ENUM, .offset = offsetof(site_raw, capping),
+     .present = TF_SCHEMA_FLAG(site_raw, has_capping), .names = capping_names,
+     .help = "none, static (gpu_power_cap on every GPU) or envelope (GPUs share the envelope)"},
+    [SITE_GPU_CAP] = {.key = "gpu_power_cap", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_POWER,
+     .lo_bound = TF_SCHEMA_EXCLUSIVE, .offset = offsetof(site_raw, gpu_cap_w),
+     .present = TF_SCHEMA_FLAG(site_raw, has_gpu_cap),
+     .help = "the per-GPU power limit of static capping"},
 };
-static const tf_schema site_schema = {"site", site_fields, 3};
+enum { SITE_N = sizeof site_fields / sizeof site_fields[0] };
+static const tf_schema site_schema = {"site", site_fields, SITE_N};
 
 typedef struct hardware_raw {
   char *system;
@@ -434,8 +450,19 @@ static void load_queue(const tf_ytree_node *node, tf_scenario *out, tf_diags *d)
 
 static void load_site(const tf_ytree_node *node, tf_scenario *out, tf_diags *d) {
   site_raw s = {0};
-  tf_schema_apply(&site_schema, node, "site", &s, NULL, d);
+  const tf_ytree_node *where[SITE_N];
+  tf_schema_apply(&site_schema, node, "site", &s, where, d);
   out->site.present = true;
+  out->site.capping = s.has_capping ? (tf_power_cap_policy)s.capping : TF_CAP_NONE;
+  out->site.gpu_cap_w = s.has_gpu_cap ? s.gpu_cap_w : 0;
+  const tf_ytree_node *cap = where[SITE_GPU_CAP];
+  bool is_static = s.has_capping && s.capping == TF_CAP_STATIC;
+  if (is_static && !cap)
+    tf_diags_error(d, node->file, node->line, node->col,
+                   "missing key \"gpu_power_cap\" in site: power_capping \"static\" needs it");
+  else if (cap && !is_static)
+    tf_diags_error(d, cap->file, cap->line, cap->col,
+                   "site.gpu_power_cap: not used unless power_capping is \"static\"");
   out->site.power_w = s.power_w;
   out->site.pue = s.has_pue ? s.pue : 1.0;
   out->site.has_electricity_price = s.has_price;

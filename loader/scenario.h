@@ -69,6 +69,8 @@ typedef struct tf_scenario {
     bool present;
     double power_w;               /* facility envelope, > 0 (required in a site section) */
     double pue;                   /* >= 1, default 1 */
+    tf_power_cap_policy capping;  /* default none */
+    double gpu_cap_w;             /* static capping's per-GPU limit, > 0; else 0 */
     bool has_electricity_price;
     double electricity_usd_per_j; /* 0 if absent */
   } site;

@@ -1029,6 +1029,13 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
         cap = cfg->gpu_cap_w;
       else if (cfg->cap_policy == TF_CAP_ENVELOPE)
         cap = (cfg->it_envelope_w - hosts) / gpus;
+      if (cap < P->gpu->idle_power_w)
+        return TF_FAIL(TF_ERANGE,
+                       "the power cap leaves %.4g W per GPU, below the %s's idle power (%.4g W): "
+                       "the site cannot run this fleet (hosts %.4g kW, %.0f GPUs, IT envelope "
+                       "%.4g kW)",
+                       cap, P->gpu->entry.name, P->gpu->idle_power_w, hosts * 1e-3, gpus,
+                       cfg->it_envelope_w * 1e-3);
       P->cap_w = cap >= P->gpu->tdp_w ? INFINITY : cap;
     }
     f->out->gpu_cap_w = f->pool[0].cap_w;

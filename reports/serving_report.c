@@ -2,6 +2,7 @@
 #include "serving_report.h"
 
 #include <inttypes.h>
+#include <math.h>
 
 static void throughput_row(FILE *f, const char *name, const tf_serving_class_result *c) {
   fprintf(f, "  %-14s %10.4g %12.6g %12.6g %12.4g %12.6g %10" PRIu64 " %9" PRIu64 "\n", name,
@@ -62,18 +63,43 @@ void tf_serving_report_print(FILE *f, const tf_serving_config *cfg, const tf_ser
           r->mean_in_system, r->mean_waiting, r->total.arrivals, r->total.rejected);
   fprintf(f, "           %" PRIu64 " forward passes in %" PRIu64 " step events (%.3g per event)\n",
           r->iterations, r->runs, r->runs ? (double)r->iterations / (double)r->runs : 0.0);
+  if (!cfg->power_profile)
+    return;
+  fprintf(f, "\npower      IT %.4g kW mean, %.4g kW peak%s; facility %.4g kW mean at PUE %g\n",
+          r->it_power_mean_w * 1e-3, r->it_power_peak_w * 1e-3,
+          r->n_series ? " (interval means)" : " (add --series for peaks)",
+          r->facility_power_mean_w * 1e-3, cfg->pue > 0 ? cfg->pue : 1.0);
+  fprintf(f, "           nameplate %.4g kW (every GPU at TDP, hosts at full power)",
+          r->full_power_it_w * 1e-3);
+  if (cfg->it_envelope_w > 0)
+    fprintf(f, "; IT envelope %.4g kW: %.4g%% used on average, nameplate %.4g%% of it",
+            cfg->it_envelope_w * 1e-3, 100 * r->it_power_mean_w / cfg->it_envelope_w,
+            100 * r->full_power_it_w / cfg->it_envelope_w);
+  fputc('\n', f);
+  if (isinf(r->gpu_cap_w))
+    fprintf(f, "           GPU power cap: %s%s\n", tf_power_cap_policy_name(cfg->cap_policy),
+            cfg->cap_policy == TF_CAP_ENVELOPE ? " (not binding: the nameplate fits)" : "");
+  else
+    fprintf(f, "           GPU power cap: %s, %.4g W per GPU; %.4g%% of stepping time capped, mean "
+               "clock %.4g\n",
+            tf_power_cap_policy_name(cfg->cap_policy), r->gpu_cap_w, 100 * r->capped_fraction,
+            r->mean_clock);
+  fprintf(f, "energy     %.4g MWh IT over the window; %.4g J per output token; %.4g output "
+             "tokens/s per MW of IT power, %.4g per MW of facility power\n",
+          r->it_energy_j / 3.6e9, r->joules_per_output_token, r->output_tokens_per_s_per_mw_it,
+          r->output_tokens_per_s_per_mw_facility);
 }
 
 void tf_serving_report_series(FILE *f, const tf_serving_result *r) {
   if (r->n_series == 0)
     return;
   fprintf(f, "\ntime series (from the end of the warm-up)\n");
-  fprintf(f, "  %10s %9s %9s %13s %9s %9s %7s\n", "start (s)", "arrivals", "completed",
-          "output tokens", "waiting", "in system", "busy");
+  fprintf(f, "  %10s %9s %9s %13s %9s %9s %7s %10s\n", "start (s)", "arrivals", "completed",
+          "output tokens", "waiting", "in system", "busy", "IT kW");
   for (size_t k = 0; k < r->n_series; k++) {
     const tf_serving_interval *s = &r->series[k];
-    fprintf(f, "  %10.6g %9" PRIu64 " %9" PRIu64 " %13.0f %9" PRId64 " %9" PRId64 " %7.4f\n",
+    fprintf(f, "  %10.6g %9" PRIu64 " %9" PRIu64 " %13.0f %9" PRId64 " %9" PRId64 " %7.4f %10.4g\n",
             s->start_s, s->arrivals, s->completed, s->output_tokens, s->waiting, s->in_system,
-            s->busy_fraction);
+            s->busy_fraction, s->it_power_w * 1e-3);
   }
 }
