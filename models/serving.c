@@ -13,10 +13,16 @@
  * (1 + a + a^2 ...) accumulate exactly and identically in both step modes. */
 #define MILLI INT64_C(1000)
 
-enum { EV_ARRIVAL = 1, EV_STEP = 2, EV_KV_DONE = 3 };
+enum { EV_ARRIVAL = 1, EV_STEP = 2, EV_KV_DONE = 3, EV_FAIL = 4, EV_REPAIR = 5,
+       EV_START_FAILURES = 6 };
 /* An arrival at the instant a step ends is queued before the step's end is handled, so it can
  * join the next step in both modes. */
 enum { PRIO_ARRIVAL = 0, PRIO_STEP = 1 };
+/* A failure at the instant a pass ends comes after it: both step modes have applied that pass. */
+enum { PRIO_FAIL = 2 };
+/* RNG streams of the fleet entity: the router, then one per workload class. Failures draw from
+ * a second entity's streams (two per failure class: times to failure, repair durations), so
+ * adding a failure class changes no request and adding a class no failure. */
 enum { STREAM_ROUTER = 0, STREAM_CLASS0 = 1 };
 #define NONE (-1)
 
@@ -39,6 +45,7 @@ typedef struct req {
   int32_t run_prev, run_next; /* the replica's running requests, in admission order */
   int32_t pre_next;      /* the replica's requests still prefilling, in admission order */
   int32_t heap_pos;      /* in the replica's heap of decoding requests by fin */
+  uint32_t epoch;        /* in a KV transfer: its source replica's epoch when it left */
   bool in_window;
 } req;
 
@@ -85,7 +92,22 @@ typedef struct replica {
   int32_t pool;                       /* index into fleet.pool */
   tf_evq_handle ev;
   double busy_ns, kv_integral; /* inside the window; kv in milli-token ns */
+  /* Failures: components down covering the replica, failures so far (transfers from before
+   * the last one are lost), when it last went down, its first GPU in the fleet. */
+  int32_t down;
+  uint32_t epoch;
+  int64_t down_since, gpu_first;
+  double down_ns; /* inside the window */
 } replica;
+
+/* A failure class: its process, repair shop and pending failure event. */
+typedef struct fail_state {
+  tf_failure_process *proc;
+  tf_repair_shop *shop;
+  tf_evq_handle ev;
+  bool pending;
+  int64_t span; /* GPUs an instance covers */
+} fail_state;
 
 typedef struct class_stats {
   uint64_t arrivals, completed, slo_met, preemptions, rejected;
@@ -135,6 +157,12 @@ typedef struct fleet {
   int64_t in_system, waiting, last_change_ns;
   uint64_t admit_seq;
   int64_t *series_extra_uj; /* per interval, energy above idle of every GPU */
+  fail_state *fail;
+  uint32_t fail_rng_entity; /* the entity whose streams failures draw from */
+  int64_t total_gpus;
+  bool no_restart;               /* taking a replica down: end its step without a new one */
+  int32_t orphan_head, orphan_tail; /* requests no up replica could take, FIFO */
+  int64_t n_orphans[2];          /* of them, for each pool */
   tf_serving_result *out;
   double win_in_system, win_waiting;
   int err;
@@ -210,6 +238,15 @@ int tf_serving_config_check(const tf_serving_config *cfg) {
   }
   if (cfg->pue < 0)
     return TF_FAIL(TF_ERANGE, "pue must be >= 1 (or 0 for 1)");
+  if (cfg->n_failures > 0 && !cfg->failures)
+    return TF_FAIL(TF_EINVAL, "failure classes missing");
+  for (size_t c = 0; c < cfg->n_failures; c++) {
+    int rc = tf_failure_class_check(&cfg->failures[c]);
+    if (rc)
+      return rc;
+    if (cfg->failures[c].count > UINT32_MAX)
+      return TF_FAIL(TF_ERANGE, "a failure class may have at most %u instances", UINT32_MAX);
+  }
   if (cfg->series_interval_ns < 0 ||
       (cfg->series_interval_ns > 0 &&
        (cfg->duration_ns - cfg->warmup_ns) / cfg->series_interval_ns >= TF_SERVING_SERIES_MAX))
@@ -563,6 +600,7 @@ static void preempt_newest(fleet *f, replica *r, int64_t now) {
 /* ---- stepping ---- */
 
 static int start_step(fleet *f, int32_t ri, int64_t now);
+static int maybe_cut_run(fleet *f, int32_t ri, int64_t now);
 
 /* Iteration j of the current step, which holds kv_milli of KV by then. */
 static int iteration_pass(fleet *f, replica *r, int64_t j, int64_t kv_milli, pass *out) {
@@ -655,6 +693,7 @@ static int end_step(fleet *f, int32_t ri, int64_t m, int64_t now) {
        * holds it until the transfer ends. */
       run_unlink(r, f->reqs, i);
       r->work_tokens -= q->input + q->output;
+      q->epoch = r->epoch;
       f->in_transfer++;
       f->in_transfer_arrival_sum += (double)q->arrival_ns;
       int64_t tokens = q->kv_milli / MILLI;
@@ -680,7 +719,7 @@ static int end_step(fleet *f, int32_t ri, int64_t m, int64_t now) {
     free_req(f, i);
   }
   r->busy = false;
-  return f->finishing ? 0 : start_step(f, ri, now);
+  return f->finishing || f->no_restart ? 0 : start_step(f, ri, now);
 }
 
 /* Whether the head of r's queue can join a step that starts with kv_milli of KV in use, budget
@@ -807,31 +846,74 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
 
 /* ---- arrivals and routing ---- */
 
-/* A replica of pool P for a request of class c. */
+/* A replica of pool P for a request of class c among those up, or NONE when none is. */
 static int32_t route(fleet *f, const pool_state *P, const tf_serving_class *c) {
   int32_t n = P->count, base = P->first;
   switch (c->router) {
   case TF_ROUTER_ROUND_ROBIN:
-    return base + (int32_t)(f->rr[P == &f->pool[1]]++ % (uint64_t)n);
+    for (int32_t k = 0; k < n; k++) {
+      int32_t i = base + (int32_t)(f->rr[P == &f->pool[1]]++ % (uint64_t)n);
+      if (f->rep[i].down == 0)
+        return i;
+    }
+    return NONE;
   case TF_ROUTER_LEAST_WORK: {
-    int32_t best = base;
-    for (int32_t i = base + 1; i < base + n; i++)
-      if (f->rep[i].work_tokens < f->rep[best].work_tokens)
+    int32_t best = NONE;
+    for (int32_t i = base; i < base + n; i++)
+      if (f->rep[i].down == 0 && (best == NONE || f->rep[i].work_tokens < f->rep[best].work_tokens))
         best = i;
     return best;
   }
   default: {
     gsl_rng *g = tf_engine_rng(f->e, f->self, STREAM_ROUTER);
     int32_t a = base + (int32_t)gsl_rng_uniform_int(g, (unsigned long)n);
-    if (n == 1)
-      return a;
-    int32_t b = base + (int32_t)gsl_rng_uniform_int(g, (unsigned long)(n - 1));
-    if (b >= a)
-      b++;
+    int32_t b = a;
+    if (n > 1) {
+      b = base + (int32_t)gsl_rng_uniform_int(g, (unsigned long)(n - 1));
+      if (b >= a)
+        b++;
+    }
+    bool up_a = f->rep[a].down == 0, up_b = f->rep[b].down == 0;
+    if (!up_a && !up_b) { /* both down: the least loaded of those up */
+      int32_t best = NONE;
+      for (int32_t i = base; i < base + n; i++)
+        if (f->rep[i].down == 0 &&
+            (best == NONE || f->rep[i].work_tokens < f->rep[best].work_tokens))
+          best = i;
+      return best;
+    }
+    if (!up_a || !up_b)
+      return up_a ? a : b;
     int64_t wa = f->rep[a].work_tokens, wb = f->rep[b].work_tokens;
     return wb < wa || (wb == wa && b < a) ? b : a;
   }
   }
+}
+
+/* Queues request i (waiting, not counted yet) at a replica of pool k chosen by its class's
+ * router, or among the orphans when no replica of the pool is up. */
+static int assign(fleet *f, int k, int32_t i, int64_t now) {
+  req *q = &f->reqs[i];
+  tick(f, now);
+  f->waiting++;
+  int32_t ri = route(f, &f->pool[k], &f->cfg->classes[q->cls]);
+  if (ri == NONE) {
+    q->replica = (int32_t)k; /* the pool it waits for */
+    q->next = NONE;
+    if (f->orphan_tail == NONE)
+      f->orphan_head = i;
+    else
+      f->reqs[f->orphan_tail].next = i;
+    f->orphan_tail = i;
+    f->n_orphans[k]++;
+    return 0;
+  }
+  q->replica = ri;
+  replica *r = &f->rep[ri];
+  r->work_tokens += q->input + q->output;
+  bool was_empty = r->wait_head == NONE;
+  push_wait(r, f->reqs, i, false);
+  return !r->busy ? start_step(f, ri, now) : was_empty ? maybe_cut_run(f, ri, now) : 0;
 }
 
 /* Draws class ci's next request and schedules its arrival, unless arrivals have ended. */
@@ -923,16 +1005,9 @@ static int on_arrival(fleet *f, size_t ci, int64_t now) {
              .heap_pos = -1,
              .in_window = in_window};
   f->out->output_tokens_expected += outl;
-  int32_t ri = route(f, &f->pool[0], c);
-  q->replica = ri;
-  replica *r = &f->rep[ri];
-  r->work_tokens += in + outl;
   tick(f, now);
   f->in_system++;
-  f->waiting++;
-  bool was_empty = r->wait_head == NONE;
-  push_wait(r, f->reqs, i, false);
-  int rc = !r->busy ? start_step(f, ri, now) : was_empty ? maybe_cut_run(f, ri, now) : 0;
+  int rc = assign(f, 0, i, now);
   if (rc)
     return rc;
   return schedule_next(f, ci, now);
@@ -947,18 +1022,244 @@ static int on_kv_done(fleet *f, int32_t i, int64_t now) {
   q->kv_milli = 0;
   f->in_transfer--;
   f->in_transfer_arrival_sum -= (double)q->arrival_ns;
+  if (q->epoch != f->rep[from].epoch) {
+    /* Its prefill replica failed during the transfer: the KV cache is lost; prefill again. */
+    f->out->requests_retried++;
+    f->out->tokens_lost += q->prefilled + q->gen_milli / MILLI;
+    f->out->recompute_tokens += q->input - q->cached;
+    q->prompt = q->input - q->cached;
+    q->prefilled = 0;
+    q->gen_milli = 0;
+    return assign(f, 0, i, now);
+  }
   int rc = start_step(f, from, now); /* the freed KV may admit a waiting prompt */
   if (rc)
     return rc;
-  int32_t ri = route(f, &f->pool[1], &f->cfg->classes[q->cls]);
-  q->replica = ri;
+  return assign(f, 1, i, now);
+}
+
+/* ---- failures ---- */
+
+/* The replicas whose GPUs instance `inst` of failure class c covers: [*lo, *hi). */
+static void covered(const fleet *f, int c, int64_t inst, int32_t *lo, int32_t *hi) {
+  int64_t a = inst * f->fail[c].span, b = a + f->fail[c].span;
+  if (b > f->total_gpus)
+    b = f->total_gpus;
+  *lo = *hi = 0;
+  bool found = false;
+  for (int32_t i = 0; i < f->n_rep; i++) {
+    int64_t ra = f->rep[i].gpu_first, rb = ra + f->pool[f->rep[i].pool].gpus;
+    if (ra < b && a < rb) {
+      if (!found)
+        *lo = i;
+      found = true;
+      *hi = i + 1;
+    }
+  }
+}
+
+/* Replica ri fails at now: passes that ended by now stand, the one in progress is lost; its
+ * running requests restart elsewhere from the beginning, its queue moves as it is. */
+static int take_down(fleet *f, int32_t ri, int64_t now) {
   replica *r = &f->rep[ri];
-  r->work_tokens += q->input + q->output;
-  tick(f, now);
-  f->waiting++;
-  bool was_empty = r->wait_head == NONE;
-  push_wait(r, f->reqs, i, false);
-  return !r->busy ? start_step(f, ri, now) : was_empty ? maybe_cut_run(f, ri, now) : 0;
+  r->epoch++;
+  r->down_since = now;
+  int rc;
+  if (r->busy) {
+    int64_t m = 0, t = r->start_ns, kv = r->kv_milli;
+    if (r->pure) {
+      for (; m < r->iters; m++) {
+        pass p;
+        if ((rc = iteration_pass(f, r, m, kv, &p)))
+          return rc;
+        if (t + p.ns > now)
+          break;
+        t += p.ns;
+        kv += r->n_dec * f->pool[r->pool].acc_milli;
+      }
+    }
+    if ((rc = tf_engine_cancel(f->e, r->ev)))
+      return rc;
+    if (m > 0) {
+      f->no_restart = true;
+      rc = end_step(f, ri, m, t);
+      f->no_restart = false;
+      if (rc)
+        return rc;
+    }
+    r->busy = false;
+  }
+  /* Running requests lose their work. */
+  int32_t evicted_head = NONE, evicted_tail = NONE;
+  while (r->run_tail != NONE) {
+    int32_t i = r->run_tail;
+    req *q = &f->reqs[i];
+    remove_running(r, f->reqs, i); /* syncs a decoder's tokens, releases its KV */
+    f->out->requests_retried++;
+    f->out->tokens_lost += q->prefilled + q->gen_milli / MILLI;
+    f->out->recompute_tokens += (q->input - q->cached) - (q->prompt - q->prefilled);
+    q->prompt = q->input - q->cached;
+    q->prefilled = 0;
+    q->gen_milli = 0;
+    q->chunk = 0;
+    r->work_tokens -= q->input + q->output;
+    q->next = evicted_head; /* newest last in the run list: push front to keep admission order */
+    evicted_head = i;
+    if (evicted_tail == NONE)
+      evicted_tail = i;
+  }
+  /* Then the queue, in order, behind them. A decode replica's queue holds prefilled requests
+   * whose KV caches were sent to it: lost too. */
+  bool decode_pool = r->pool == 1;
+  while (r->wait_head != NONE) {
+    int32_t i = pop_wait(r, f->reqs);
+    req *q = &f->reqs[i];
+    r->work_tokens -= q->input + q->output;
+    tick(f, now);
+    f->waiting--;
+    if (decode_pool) {
+      f->out->requests_retried++;
+      f->out->tokens_lost += q->prefilled + q->gen_milli / MILLI;
+      f->out->recompute_tokens += (q->input - q->cached) - (q->prompt - q->prefilled);
+      q->prompt = q->input - q->cached;
+      q->prefilled = 0;
+      q->gen_milli = 0;
+    }
+    q->next = NONE;
+    if (evicted_tail == NONE)
+      evicted_head = i;
+    else
+      f->reqs[evicted_tail].next = i;
+    evicted_tail = i;
+  }
+  /* Everything restarts at the pool that prefills. */
+  for (int32_t i = evicted_head, next; i != NONE; i = next) {
+    next = f->reqs[i].next;
+    if ((rc = assign(f, 0, i, now)))
+      return rc;
+  }
+  return 0;
+}
+
+/* Replica ri is back: the orphans waiting for its pool queue again. */
+static int bring_up(fleet *f, int32_t ri, int64_t now) {
+  replica *r = &f->rep[ri];
+  const tf_serving_config *cfg = f->cfg;
+  r->down_ns += clip_len(r->down_since, now, cfg->warmup_ns, cfg->duration_ns);
+  int k = r->pool;
+  if (f->n_orphans[k] == 0)
+    return 0;
+  int32_t keep_head = NONE, keep_tail = NONE;
+  int32_t i = f->orphan_head;
+  f->orphan_head = f->orphan_tail = NONE;
+  f->n_orphans[k] = 0;
+  for (int32_t next; i != NONE; i = next) {
+    req *q = &f->reqs[i];
+    next = q->next;
+    if (q->replica != k) { /* waiting for the other pool */
+      q->next = NONE;
+      if (keep_tail == NONE)
+        keep_head = i;
+      else
+        f->reqs[keep_tail].next = i;
+      keep_tail = i;
+      continue;
+    }
+    tick(f, now);
+    f->waiting--; /* assign counts it again */
+    int rc = assign(f, k, i, now);
+    if (rc)
+      return rc;
+  }
+  /* Put back those waiting for the other pool, ahead of any just orphaned again. */
+  if (keep_head != NONE) {
+    f->reqs[keep_tail].next = f->orphan_head;
+    if (f->orphan_head == NONE)
+      f->orphan_tail = keep_tail;
+    f->orphan_head = keep_head;
+  }
+  return 0;
+}
+
+static int schedule_failure(fleet *f, int c, int64_t now);
+
+/* Creates every failure class's process and repair shop and schedules its first failure. */
+static int start_failures(fleet *f) {
+  for (size_t c = 0; c < f->cfg->n_failures; c++) {
+    const tf_failure_class *fc = &f->cfg->failures[c];
+    fail_state *fs = &f->fail[c];
+    fs->span = (f->total_gpus + fc->count - 1) / fc->count;
+    gsl_rng *g = tf_engine_rng(f->e, f->fail_rng_entity, 2 * (uint32_t)c);
+    if (!g)
+      return TF_FAIL(TF_ENOMEM, "an RNG stream");
+    int rc;
+    if ((rc = tf_failure_process_create(&fs->proc, &fc->ttf, fc->count, 0, g)) ||
+        (rc = tf_repair_shop_create(&fs->shop, &fc->repair, 0)) ||
+        (rc = schedule_failure(f, (int)c, 0)))
+      return rc;
+  }
+  return 0;
+}
+
+/* (Re)schedules failure class c's pending failure. */
+static int schedule_failure(fleet *f, int c, int64_t now) {
+  fail_state *fs = &f->fail[c];
+  int rc;
+  if (fs->pending) {
+    if ((rc = tf_engine_cancel(f->e, fs->ev)))
+      return rc;
+    fs->pending = false;
+  }
+  int64_t at, inst;
+  rc = tf_failure_next(fs->proc, tf_engine_rng(f->e, f->fail_rng_entity, 2 * (uint32_t)c), &at,
+                       &inst);
+  if (rc == TF_ENOTFOUND || (rc == 0 && at > f->cfg->duration_ns))
+    return 0;
+  if (rc)
+    return rc;
+  if (at < now)
+    at = now;
+  fs->pending = true;
+  return tf_engine_schedule(f->e, at, PRIO_FAIL, f->self, EV_FAIL, (uint64_t)c, &fs->ev);
+}
+
+static int on_failure(fleet *f, int c, int64_t now) {
+  fail_state *fs = &f->fail[c];
+  fs->pending = false;
+  int64_t inst;
+  int rc = tf_failure_down(fs->proc, now, &inst);
+  if (rc)
+    return rc;
+  f->out->failures++;
+  tf_repair_ticket t;
+  gsl_rng *g = tf_engine_rng(f->e, f->fail_rng_entity, 2 * (uint32_t)c + 1);
+  if ((rc = tf_repair_shop_fail(fs->shop, now, g, &t)))
+    return rc;
+  int32_t lo, hi;
+  covered(f, c, inst, &lo, &hi);
+  for (int32_t i = lo; i < hi; i++)
+    if (f->rep[i].down++ == 0 && (rc = take_down(f, i, now)))
+      return rc;
+  uint64_t arg = (uint64_t)c << 32 | (uint64_t)inst;
+  if (t.back_ns <= f->cfg->duration_ns &&
+      (rc = tf_engine_schedule(f->e, t.back_ns, PRIO_FAIL, f->self, EV_REPAIR, arg, NULL)))
+    return rc;
+  return schedule_failure(f, c, now);
+}
+
+static int on_repair(fleet *f, uint64_t arg, int64_t now) {
+  int c = (int)(arg >> 32);
+  int64_t inst = (int64_t)(arg & UINT32_MAX);
+  fail_state *fs = &f->fail[c];
+  int rc = tf_failure_up(fs->proc, now, inst, tf_engine_rng(f->e, f->fail_rng_entity, 2 * (uint32_t)c));
+  if (rc)
+    return rc;
+  int32_t lo, hi;
+  covered(f, c, inst, &lo, &hi);
+  for (int32_t i = lo; i < hi; i++)
+    if (--f->rep[i].down == 0 && (rc = bring_up(f, i, now)))
+      return rc;
+  return schedule_failure(f, c, now);
 }
 
 /* ---- the fleet as an engine entity ---- */
@@ -1007,6 +1308,10 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
     first += P->count;
   }
   f->n_rep = first;
+  f->orphan_head = f->orphan_tail = NONE;
+  for (int k = 0; k < f->n_pools; k++)
+    f->pool[k].gpus = f->pool[k].perf.layout.tp * f->pool[k].perf.layout.dp *
+                      f->pool[k].perf.layout.pp;
   if (cfg->power_profile) {
     /* Every GPU's cap: the static limit, or an equal share of what the IT envelope leaves after
      * the hosts (no cap when that share reaches TDP). */
@@ -1015,7 +1320,6 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
       pool_state *P = &f->pool[k];
       P->gpu = P->perf.hw.gpu;
       P->idle_w = P->gpu->idle_power_w;
-      P->gpus = P->perf.layout.tp * P->perf.layout.dp * P->perf.layout.pp;
       P->host_w = P->cfg->system ? tf_power_host_w(P->cfg->system) /
                                        (double)P->cfg->system->gpus * (double)P->gpus
                                  : 0;
@@ -1072,6 +1376,19 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
       if (!r->heap)
         return TF_FAIL(TF_ENOMEM, "decoding heaps");
     }
+  for (int32_t i = 0; i < f->n_rep; i++) {
+    f->rep[i].gpu_first = f->total_gpus;
+    f->total_gpus += f->pool[f->rep[i].pool].gpus;
+  }
+  if (cfg->n_failures > 0) {
+    /* The failure processes start at time 0, once the entity owning their streams exists. */
+    f->fail = calloc(cfg->n_failures, sizeof *f->fail);
+    if (!f->fail)
+      return TF_FAIL(TF_ENOMEM, "failure state");
+    f->fail_rng_entity = id + 1;
+    if ((rc = tf_engine_schedule(e, 0, PRIO_ARRIVAL, id, EV_START_FAILURES, 0, NULL)))
+      return rc;
+  }
   for (size_t c = 0; c < nc; c++) {
     class_stats *s = &f->cls[c];
     if (tf_hist_create(&s->ttft) || tf_hist_create(&s->tpot) || tf_hist_create(&s->e2e) ||
@@ -1091,6 +1408,12 @@ static int fleet_event(tf_engine *e, uint32_t id, void *state, const tf_event *e
     return on_arrival(f, (size_t)ev->arg, now);
   if (ev->type == EV_KV_DONE)
     return on_kv_done(f, (int32_t)ev->arg, now);
+  if (ev->type == EV_FAIL)
+    return on_failure(f, (int)ev->arg, now);
+  if (ev->type == EV_REPAIR)
+    return on_repair(f, ev->arg, now);
+  if (ev->type == EV_START_FAILURES)
+    return start_failures(f);
   int32_t ri = (int32_t)ev->arg;
   return end_step(f, ri, f->rep[ri].iters, now);
 }
@@ -1148,7 +1471,28 @@ static void fleet_destroy(void *state) {
   free(f->pend_out);
   free(f->reqs);
   free(f->series_extra_uj);
+  if (f->fail) {
+    for (size_t c = 0; c < f->cfg->n_failures; c++) {
+      tf_failure_process_destroy(f->fail[c].proc);
+      tf_repair_shop_destroy(f->fail[c].shop);
+    }
+    free(f->fail);
+  }
 }
+
+/* An entity that only owns the failure processes' RNG streams; it gets no events. */
+static int no_event(tf_engine *e, uint32_t id, void *state, const tf_event *ev) {
+  (void)e;
+  (void)id;
+  (void)state;
+  (void)ev;
+  return TF_FAIL(TF_EINVAL, "the failure streams entity takes no events");
+}
+
+static const tf_entity_type failure_streams_type = {
+    .name = "failure streams",
+    .event = no_event,
+};
 
 static const tf_entity_type fleet_type = {
     .name = "fleet",
@@ -1306,6 +1650,21 @@ static int collect(fleet *f, tf_serving_result *out) {
   }
   /* What is still in flight at the end. */
   int64_t end = cfg->duration_ns;
+  double down = 0;
+  for (int32_t i = 0; i < f->n_rep; i++) {
+    down += f->rep[i].down_ns;
+    if (f->rep[i].down > 0)
+      down += clip_len(f->rep[i].down_since, end, cfg->warmup_ns, end);
+  }
+  out->availability = 1 - down / ((double)f->n_rep * window_ns);
+  for (int32_t j = f->orphan_head; j != NONE; j = f->reqs[j].next) {
+    const req *q = &f->reqs[j];
+    out->in_flight_age_ns_sum += (double)(end - q->arrival_ns);
+    if (q->admit_ns >= 0)
+      out->prefill_tokens_left += q->prompt - q->prefilled;
+    out->requests_in_flight++;
+    out->requests_orphaned++;
+  }
   out->requests_in_flight += f->in_transfer;
   out->in_flight_age_ns_sum += (double)f->in_transfer * (double)end - f->in_transfer_arrival_sum;
   for (int32_t i = 0; i < f->n_rep; i++) {
@@ -1340,6 +1699,9 @@ int tf_serving_run(const tf_serving_config *cfg, uint64_t seed, tf_serving_resul
   tf_serving_run_args args = {.cfg = cfg, .out = out};
   uint32_t id;
   rc = tf_engine_add_entity(e, &fleet_type, &args, &id);
+  uint32_t streams_id;
+  if (rc == 0 && cfg->n_failures > 0)
+    rc = tf_engine_add_entity(e, &failure_streams_type, NULL, &streams_id);
   if (rc == 0)
     rc = tf_engine_run(e, cfg->duration_ns);
   if (rc == 0)

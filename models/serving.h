@@ -16,6 +16,7 @@
 
 #include "engine.h"
 #include "perf.h"
+#include "failure.h"
 #include "power.h"
 
 typedef enum tf_router_policy {
@@ -83,6 +84,12 @@ typedef struct tf_serving_config {
   double gpu_cap_w;      /* TF_CAP_STATIC: the limit per GPU, > 0 */
   double it_envelope_w;  /* TF_CAP_ENVELOPE, and the report: facility power / PUE; 0 = none */
   double pue;            /* facility power = IT power x pue; 0 means 1 */
+  /* Failures (optional): component classes whose instances, in order, cover equal runs of the
+   * fleet's GPUs (replicas in order, prefill pool first): instance i of a class of count n covers
+   * GPUs [i s, (i + 1) s), s = ceil(GPUs / n). A replica is down while any instance covering one
+   * of its GPUs is; its running requests are retried elsewhere from the start. */
+  const tf_failure_class *failures;
+  size_t n_failures;
 } tf_serving_config;
 
 /* Most intervals a time series may have (TF_ERANGE beyond). */
@@ -137,6 +144,12 @@ typedef struct tf_serving_result {
   double joules_per_output_token;
   double output_tokens_per_s_per_mw_it, output_tokens_per_s_per_mw_facility;
   double capped_fraction;    /* share of GPU stepping time run below full clock */
+  /* Failures (whole run, except availability: the window). */
+  double availability;       /* replica-time up / (replicas x window) */
+  uint64_t failures;         /* component failures */
+  uint64_t requests_retried; /* requests restarted because their replica went down */
+  int64_t tokens_lost;       /* prompt tokens computed and output tokens generated, then lost */
+  int64_t requests_orphaned; /* requests waiting at the end with no replica up to take them */
   double mean_clock;         /* stepping-time-weighted clock fraction */
   double mean_in_system;   /* time-average requests in the system (waiting + running) */
   double mean_waiting;     /* time-average requests waiting for admission */

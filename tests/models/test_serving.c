@@ -380,6 +380,107 @@ static void test_power_caps(void) {
   tf_serving_result_fini(&loose);
 }
 
+/* GPU failures: a replica is down while any of its GPUs is (unlimited crews, fixed repairs), so
+ * its availability is (MTTF / (MTTF + MTTR))^8; failures arrive at the rate of the GPUs up; no
+ * request is lost; both step modes agree. */
+static void test_failures(void) {
+  const double mtbf_h = 4, repair_h = 0.2, hours = 3000;
+  tf_failure_class gpu;
+  TF_CHECK_INT(tf_failure_class_default(TF_FAILURE_GPU, 24, &gpu), 0);
+  gpu.ttf = tf_failure_ttf_mtbf(mtbf_h * 3600);
+  gpu.repair.time = (tf_dist){.kind = TF_DIST_DETERMINISTIC, .mean = repair_h * 3600};
+  gpu.repair.spares = 0;
+  tf_serving_result res[2];
+  /* [0]: a long run for the statistics; [1]: a short one, in both step modes. */
+  tf_serving_class c;
+  poisson src = {.rate_per_s = 0.005, .input = 600, .output = 150, .spread = true};
+  tf_serving_config cfg = moe_config(&c, &src, 400000, false);
+  cfg.series_interval_ns = 0;
+  cfg.duration_ns = (int64_t)(hours * 3600e9);
+  cfg.warmup_ns = (int64_t)(3600e9);
+  cfg.failures = &gpu;
+  cfg.n_failures = 1;
+  TF_CHECK_INT(tf_serving_run(&cfg, 13, &res[0], NULL), 0);
+  tf_serving_result *a = &res[0], *b = &res[1];
+  double up = mtbf_h / (mtbf_h + repair_h), expect = pow(up, 8);
+  /* 24 GPUs fail at 1 / MTBF while up. */
+  double mean_failures = 24 * up * hours / mtbf_h;
+  printf("  failures: availability %.4f (theory %.4f), %llu failures (expected %.0f), %llu retried, "
+         "%lld tokens lost, %llu completed\n",
+         a->availability, expect, (unsigned long long)a->failures, mean_failures,
+         (unsigned long long)a->requests_retried, (long long)a->tokens_lost,
+         (unsigned long long)a->total.completed);
+  /* A replica's down episodes come at about 8 / MTBF and last about the repair time d, so its
+   * down fraction has a standard error of about d sqrt(8 / (MTBF T)); the mean of 3 replicas. */
+  double se = repair_h * sqrt(8 / (mtbf_h * hours)) / sqrt(3);
+  TF_CHECK_NEAR(a->availability, expect, 4.5 * se);
+  TF_CHECK_NEAR((double)a->failures, mean_failures, 4.5 * sqrt(mean_failures));
+  TF_CHECK(a->requests_retried > 0 && a->tokens_lost > 0);
+  TF_CHECK_INT(a->requests_arrived,
+               a->requests_finished + a->requests_in_flight + a->requests_rejected);
+  TF_CHECK_INT(a->prefill_tokens_done + a->prefill_tokens_left,
+               a->prompt_tokens_admitted + a->recompute_tokens);
+  double stays = a->sojourn_ns_sum + a->in_flight_age_ns_sum;
+  TF_CHECK_NEAR(a->in_system_ns_integral, stays, 1e-9 * stays);
+  tf_serving_result_fini(a);
+  /* Both step modes, a short run with frequent failures and busier traffic. */
+  gpu.ttf = tf_failure_ttf_mtbf(3600);
+  gpu.repair.time = (tf_dist){.kind = TF_DIST_DETERMINISTIC, .mean = 300};
+  for (int exact = 0; exact < 2; exact++) {
+    poisson busy = {.rate_per_s = 3, .input = 600, .output = 150, .spread = true};
+    cfg = moe_config(&c, &busy, 400000, exact);
+    cfg.duration_ns = (int64_t)(2 * 3600e9);
+    cfg.failures = &gpu;
+    cfg.n_failures = 1;
+    TF_CHECK_INT(tf_serving_run(&cfg, 17, &res[exact], NULL), 0);
+  }
+  a = &res[0];
+  printf("  failures, both step modes: availability %.4f, %llu failures, %llu retried\n",
+         a->availability, (unsigned long long)a->failures, (unsigned long long)a->requests_retried);
+  TF_CHECK(a->failures > 10 && a->requests_retried > 0);
+  TF_CHECK(memcmp(&a->total, &b->total, sizeof a->total) == 0);
+  TF_CHECK(a->availability == b->availability && a->tokens_lost == b->tokens_lost);
+  TF_CHECK(a->failures == b->failures && a->requests_retried == b->requests_retried);
+  TF_CHECK_INT(a->requests_arrived,
+               a->requests_finished + a->requests_in_flight + a->requests_rejected);
+  tf_serving_result_fini(a);
+  tf_serving_result_fini(b);
+
+  /* Disaggregated, with node failures taking both pools' replicas down now and then. */
+  tf_failure_class node;
+  TF_CHECK_INT(tf_failure_class_default(TF_FAILURE_NODE, 4, &node), 0);
+  node.ttf = tf_failure_ttf_mtbf(600);
+  node.repair.time = (tf_dist){.kind = TF_DIST_EXPONENTIAL, .mean = 120};
+  for (int exact = 0; exact < 2; exact++) {
+    poisson src8 = {.rate_per_s = 8, .input = 2000, .output = 200, .spread = true};
+    cfg = moe_config(&c, &src8, 400000, exact);
+    cfg.disaggregated = true;
+    cfg.pool.replicas = 1;
+    cfg.decode_pool = cfg.pool;
+    cfg.decode_pool.replicas = 3;
+    cfg.failures = &node;
+    cfg.n_failures = 1;
+    cfg.duration_ns = 900000000000;
+    TF_CHECK_INT(tf_serving_run(&cfg, 21, &res[exact], NULL), 0);
+  }
+  a = &res[0];
+  b = &res[1];
+  printf("  disaggregated with node failures: availability %.4f, %llu failures, %llu retried, "
+         "%lld orphaned at the end, %llu completed\n",
+         a->availability, (unsigned long long)a->failures,
+         (unsigned long long)a->requests_retried, (long long)a->requests_orphaned,
+         (unsigned long long)a->total.completed);
+  TF_CHECK(a->failures > 0 && a->requests_retried > 0);
+  TF_CHECK_INT(a->requests_arrived,
+               a->requests_finished + a->requests_in_flight + a->requests_rejected);
+  TF_CHECK_INT(a->prefill_tokens_done + a->prefill_tokens_left,
+               a->prompt_tokens_admitted + a->recompute_tokens);
+  TF_CHECK(memcmp(&a->total, &b->total, sizeof a->total) == 0);
+  TF_CHECK(a->availability == b->availability && a->tokens_lost == b->tokens_lost);
+  tf_serving_result_fini(a);
+  tf_serving_result_fini(b);
+}
+
 static void test_determinism_and_errors(void) {
   tf_serving_class c;
   poisson s1 = {.rate_per_s = 6, .input = 600, .output = 150, .spread = true}, s2 = s1, s3 = s1;
@@ -425,6 +526,7 @@ int main(void) {
   test_disaggregated();
   test_energy();
   test_power_caps();
+  test_failures();
   test_determinism_and_errors();
   tf_catalog_destroy(cat);
   return tf_test_report("models_serving");
