@@ -124,6 +124,32 @@ int tf_cli_serve(tf_scenario *s, int64_t series_ns, bool exact_steps) {
       .pue = s->site.present ? s->site.pue : 1,
   };
   cfg.pool.system = s->hardware[s->serving.hardware_index].entry;
+  /* Failure classes: one instance per GPU and per GPU's link; a node is the system when it holds
+   * at most 8 GPUs, else a 4-GPU compute tray (GB200/GB300 NVL72); a rack is the system when it
+   * holds more than 8 GPUs, else 4 nodes (an assumption: docs/FAILURES.md). */
+  tf_failure_class *failures = NULL;
+  if (s->n_failures > 0) {
+    failures = calloc(s->n_failures, sizeof *failures);
+    if (!failures) {
+      free(classes);
+      free(sources);
+      fprintf(stderr, "tokenfab run: out of memory\n");
+      return TF_EXIT_FAILURE;
+    }
+    int64_t gpus = s->serving.replicas * perf.layout.tp * perf.layout.dp * perf.layout.pp;
+    int64_t per_system = cfg.pool.system && cfg.pool.system->has.gpus ? cfg.pool.system->gpus : 8;
+    int64_t per_node = per_system <= 8 ? per_system : 4;
+    int64_t per_rack = per_system > 8 ? per_system : 4 * per_node;
+    for (size_t k = 0; k < s->n_failures; k++) {
+      failures[k] = s->failures[k];
+      int64_t per = failures[k].component == TF_FAILURE_NODE   ? per_node
+                    : failures[k].component == TF_FAILURE_RACK ? per_rack
+                                                               : 1;
+      failures[k].count = (gpus + per - 1) / per;
+    }
+    cfg.failures = failures;
+    cfg.n_failures = s->n_failures;
+  }
   if (s->serving.prefill_replicas > 0) {
     cfg.disaggregated = true;
     cfg.decode_pool = cfg.pool;
@@ -149,6 +175,16 @@ int tf_cli_serve(tf_scenario *s, int64_t series_ns, bool exact_steps) {
   for (size_t i = 0; i < s->n_workload; i++)
     print_class(&s->workload[i]);
 
+  for (size_t k = 0; k < cfg.n_failures; k++) {
+    const tf_failure_class *fc = &failures[k];
+    printf("failures   %s: %" PRId64 " instances, MTBF %.4g h%s, repair %.4g h mean, swap %.4g h, "
+           "%" PRId64 " spares, %s crews\n",
+           tf_failure_component_name(fc->component), fc->count,
+           tf_failure_ttf_mean_s(&fc->ttf) / 3600,
+           fc->ttf.kind == TF_FAILURE_WEIBULL ? " (Weibull)" : "", fc->repair.time.mean / 3600,
+           fc->repair.swap_s / 3600, fc->repair.spares,
+           fc->repair.crews == TF_FAILURE_UNLIMITED ? "unlimited" : "limited");
+  }
   tf_serving_result res;
   tf_engine_stats st;
   tf_err_clear();
@@ -160,9 +196,24 @@ int tf_cli_serve(tf_scenario *s, int64_t series_ns, bool exact_steps) {
             tf_err_reason()[0] ? tf_err_reason() : tf_err_message(rc));
     free(classes);
     free(sources);
+    free(failures);
     return bad_input ? TF_EXIT_USAGE : TF_EXIT_FAILURE;
   }
   tf_serving_report_print(stdout, &cfg, &res);
+  if (cfg.n_failures > 0) {
+    /* The same traffic without failures, for their cost. */
+    tf_serving_config clean = cfg;
+    clean.failures = NULL;
+    clean.n_failures = 0;
+    for (size_t i = 0; i < s->n_workload; i++)
+      sources[i] = (class_source){.c = &s->workload[i]};
+    tf_serving_result base;
+    rc = tf_serving_run(&clean, s->seed, &base, NULL);
+    if (rc == 0) {
+      tf_serving_report_failures(stdout, &res, &base);
+      tf_serving_result_fini(&base);
+    }
+  }
   tf_serving_report_series(stdout, &res);
   fprintf(stderr,
           "engine: %" PRIu64 " events (%" PRIu64 " scheduled, %" PRIu64 " cancelled), peak %zu "
@@ -174,5 +225,10 @@ int tf_cli_serve(tf_scenario *s, int64_t series_ns, bool exact_steps) {
   tf_serving_result_fini(&res);
   free(classes);
   free(sources);
+  free(failures);
+  if (rc) {
+    fprintf(stderr, "%s: the simulation without failures failed: %s\n", s->path, tf_err_reason());
+    return TF_EXIT_FAILURE;
+  }
   return TF_EXIT_OK;
 }

@@ -4,6 +4,7 @@
 #include "scenario.h"
 
 #include <assert.h>
+#include <gsl/gsl_sf_gamma.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ typedef struct top_raw {
 
 enum { TOP_NAME, TOP_DESCRIPTION, TOP_SEED, TOP_DURATION, TOP_WARMUP, TOP_CATALOGS,
        TOP_OVERRIDES, TOP_SITE, TOP_HARDWARE, TOP_MODEL, TOP_QUEUE, TOP_SERVING, TOP_WORKLOAD,
-       TOP_N };
+       TOP_FAILURES, TOP_N };
 
 static const tf_schema_field top_fields[TOP_N] = {
     [TOP_NAME] = {.key = "name", .type = TF_SCHEMA_STRING, .required = true,
@@ -56,6 +57,8 @@ static const tf_schema_field top_fields[TOP_N] = {
                    .help = "the engine's reference queueing model"},
     [TOP_SERVING] = {.key = "serving", .type = TF_SCHEMA_CUSTOM,
                      .help = "how one model replica is deployed"},
+    [TOP_FAILURES] = {.key = "failures", .type = TF_SCHEMA_CUSTOM,
+                      .help = "component failures and repairs (gpu, node, rack, link)"},
     [TOP_WORKLOAD] = {.key = "workload", .type = TF_SCHEMA_CUSTOM,
                       .help = "request classes: the traffic the fleet serves"},
 };
@@ -467,6 +470,91 @@ static void load_site(const tf_ytree_node *node, tf_scenario *out, tf_diags *d) 
   out->site.pue = s.has_pue ? s.pue : 1.0;
   out->site.has_electricity_price = s.has_price;
   out->site.electricity_usd_per_j = s.has_price ? s.price : 0;
+}
+
+/* ---- failures ---- */
+
+/* failures: {gpu: {...}, node: {...}, rack: {...}, link: {...}}, keys in tf_failure_component
+ * order. */
+static const tf_schema_field failure_component_fields[] = {
+    {.key = "gpu", .type = TF_SCHEMA_CUSTOM, .help = "each GPU"},
+    {.key = "node", .type = TF_SCHEMA_CUSTOM, .help = "each node (host)"},
+    {.key = "rack", .type = TF_SCHEMA_CUSTOM, .help = "each rack or scale-up domain"},
+    {.key = "link", .type = TF_SCHEMA_CUSTOM, .help = "each GPU's scale-out link"},
+};
+static_assert(sizeof failure_component_fields / sizeof failure_component_fields[0] ==
+                  TF_FAILURE_COMPONENTS_,
+              "one key per tf_failure_component");
+static const tf_schema failures_schema = {"failures", failure_component_fields,
+                                          TF_FAILURE_COMPONENTS_};
+
+typedef struct failure_raw {
+  double mtbf_s, shape, repair_s, swap_s;
+  int64_t spares, crews;
+  bool has_mtbf, has_shape, has_repair, has_swap, has_spares, has_crews;
+} failure_raw;
+
+static const tf_schema_field failure_fields[] = {
+    {.key = "mtbf", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_TIME,
+     .lo_bound = TF_SCHEMA_EXCLUSIVE, .offset = offsetof(failure_raw, mtbf_s),
+     .present = TF_SCHEMA_FLAG(failure_raw, has_mtbf),
+     .help = "mean time between failures of one instance"},
+    {.key = "weibull_shape", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATIO,
+     .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 0.05, .hi_bound = TF_SCHEMA_INCLUSIVE, .hi = 50,
+     .offset = offsetof(failure_raw, shape), .present = TF_SCHEMA_FLAG(failure_raw, has_shape),
+     .help = "Weibull times to failure with this shape (mean mtbf) instead of exponential"},
+    {.key = "repair", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_TIME,
+     .lo_bound = TF_SCHEMA_EXCLUSIVE, .offset = offsetof(failure_raw, repair_s),
+     .present = TF_SCHEMA_FLAG(failure_raw, has_repair),
+     .help = "mean repair time (lognormal, cv 1)"},
+    {.key = "swap", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_TIME,
+     .lo_bound = TF_SCHEMA_INCLUSIVE, .offset = offsetof(failure_raw, swap_s),
+     .present = TF_SCHEMA_FLAG(failure_raw, has_swap), .help = "time to swap in a spare"},
+    {.key = "spares", .type = TF_SCHEMA_COUNT, .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 0,
+     .offset = offsetof(failure_raw, spares), .present = TF_SCHEMA_FLAG(failure_raw, has_spares),
+     .help = "spare parts on site"},
+    {.key = "crews", .type = TF_SCHEMA_COUNT, .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 1,
+     .offset = offsetof(failure_raw, crews), .present = TF_SCHEMA_FLAG(failure_raw, has_crews),
+     .help = "repairs in parallel, default unlimited"},
+};
+static const tf_schema failure_schema = {"failure", failure_fields,
+                                         sizeof failure_fields / sizeof failure_fields[0]};
+
+/* Reads `failures:`: each named component class gets the defaults of docs/FAILURES.md with the
+ * keys given replacing them; counts are set by the caller once the fleet is known (0 here). */
+static int load_failures(const tf_ytree_node *node, tf_scenario *out, tf_diags *d) {
+  const tf_ytree_node *where[TF_FAILURE_COMPONENTS_];
+  tf_schema_apply(&failures_schema, node, "failures", NULL, where, d);
+  out->failures = calloc(TF_FAILURE_COMPONENTS_, sizeof *out->failures);
+  if (!out->failures)
+    return TF_FAIL(TF_ENOMEM, "failure classes");
+  for (int k = 0; k < TF_FAILURE_COMPONENTS_; k++) {
+    if (!where[k])
+      continue;
+    char path[64];
+    snprintf(path, sizeof path, "failures.%s", failure_component_fields[k].key);
+    failure_raw raw = {0};
+    tf_schema_apply(&failure_schema, where[k], path, &raw, NULL, d);
+    tf_failure_class fc;
+    if (tf_failure_class_default((tf_failure_component)k, 1, &fc) != 0)
+      return TF_FAIL(TF_EINVAL, "no failure defaults for %s", path);
+    double mtbf = raw.has_mtbf ? raw.mtbf_s : tf_failure_ttf_mean_s(&fc.ttf);
+    if (raw.has_shape)
+      fc.ttf = tf_failure_ttf_weibull(raw.shape, mtbf / gsl_sf_gamma(1 + 1 / raw.shape));
+    else if (raw.has_mtbf)
+      fc.ttf = tf_failure_ttf_mtbf(raw.mtbf_s);
+    if (raw.has_repair)
+      fc.repair.time.mean = raw.repair_s;
+    if (raw.has_swap)
+      fc.repair.swap_s = raw.swap_s;
+    if (raw.has_spares)
+      fc.repair.spares = raw.spares;
+    if (raw.has_crews)
+      fc.repair.crews = raw.crews;
+    fc.count = 0;
+    out->failures[out->n_failures++] = fc;
+  }
+  return 0;
 }
 
 /* ---- serving ---- */
@@ -1484,6 +1572,8 @@ static int load_tree(const char *path, const tf_ytree_node *root, const char *ca
     assert(key);
     rc = load_serving(key, where[TOP_SERVING], hardware_reported, out, &fleet, d);
   }
+  if (rc == 0 && where[TOP_FAILURES])
+    rc = load_failures(where[TOP_FAILURES], out, d);
   if (rc == 0 && where[TOP_WORKLOAD]) {
     fleet.workload_at = key_named(root, "workload");
     assert(fleet.workload_at);
@@ -1534,6 +1624,7 @@ int tf_scenario_load(const char *path, const char *const *sets, size_t n_sets,
 void tf_scenario_destroy(tf_scenario *s) {
   if (!s)
     return;
+  free(s->failures);
   for (size_t i = 0; i < s->n_hardware; i++)
     free(s->hardware[i].system);
   free(s->hardware);

@@ -124,6 +124,10 @@ typedef struct tf_scenario {
    * and then model.entry and hardware[serving.hardware_index].entry are set. */
   tf_scenario_class *workload;
   size_t n_workload;
+  /* `failures:` component classes, in gpu, node, rack, link order of those given (their counts
+   * 0: the fleet sets them); NULL, 0 when absent. */
+  tf_failure_class *failures;
+  size_t n_failures;
   tf_catalog *catalog; /* built-in + `catalogs:` files + `overrides:`; owned */
 } tf_scenario;
 

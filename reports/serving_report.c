@@ -90,6 +90,21 @@ void tf_serving_report_print(FILE *f, const tf_serving_config *cfg, const tf_ser
           r->output_tokens_per_s_per_mw_facility);
 }
 
+static double slo_share(const tf_serving_class_result *c) {
+  return c->completed ? 100.0 * (double)c->slo_met / (double)c->completed : 0.0;
+}
+
+void tf_serving_report_failures(FILE *f, const tf_serving_result *r, const tf_serving_result *base) {
+  fprintf(f, "\nfailures   availability %.5g; %" PRIu64 " failures, %" PRIu64
+             " requests retried, %" PRId64 " tokens of work lost, %" PRId64
+             " requests waiting for a replica at the end\n",
+          r->availability, r->failures, r->requests_retried, r->tokens_lost, r->requests_orphaned);
+  fprintf(f, "           with failures: %.6g output tok/s, SLO met by %.4g%%, TTFT p99 %.4g s; "
+             "without: %.6g output tok/s, SLO met by %.4g%%, TTFT p99 %.4g s\n",
+          r->total.output_tokens_per_s, slo_share(&r->total), r->total.ttft.p99,
+          base->total.output_tokens_per_s, slo_share(&base->total), base->total.ttft.p99);
+}
+
 void tf_serving_report_series(FILE *f, const tf_serving_result *r) {
   if (r->n_series == 0)
     return;

@@ -11,6 +11,10 @@
  * print the same bytes. */
 void tf_serving_report_print(FILE *f, const tf_serving_config *cfg, const tf_serving_result *r);
 
+/* Failures' cost: availability, failures, retries, tokens lost, and throughput and SLO
+ * attainment against base, the same run without failures. */
+void tf_serving_report_failures(FILE *f, const tf_serving_result *r, const tf_serving_result *base);
+
 /* The time series, one line per interval (nothing without one). */
 void tf_serving_report_series(FILE *f, const tf_serving_result *r);
 
