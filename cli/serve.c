@@ -121,6 +121,7 @@ int tf_cli_serve(tf_scenario *s, int64_t series_ns, bool exact_steps) {
       .cap_policy = s->site.present ? s->site.capping : TF_CAP_NONE,
       .gpu_cap_w = s->site.gpu_cap_w,
       .it_envelope_w = s->site.present ? s->site.power_w / s->site.pue : 0,
+      .system_limit_w = s->site.present ? s->site.system_limit_w : 0,
       .pue = s->site.present ? s->site.pue : 1,
   };
   cfg.pool.system = s->hardware[s->serving.hardware_index].entry;

@@ -65,9 +65,9 @@ static const tf_schema_field top_fields[TOP_N] = {
 static const tf_schema top_schema = {"scenario", top_fields, TOP_N};
 
 typedef struct site_raw {
-  double power_w, pue, price, gpu_cap_w;
+  double power_w, pue, price, gpu_cap_w, system_limit_w;
   int capping;
-  bool has_pue, has_price, has_gpu_cap, has_capping;
+  bool has_pue, has_price, has_gpu_cap, has_capping, has_system_limit;
 } site_raw;
 
 /* In tf_power_cap_policy order (models/serving.h). */
@@ -76,7 +76,7 @@ static_assert(TF_CAP_NONE == 0 && TF_CAP_STATIC == 1 && TF_CAP_ENVELOPE == 2 &&
                   TF_CAP_COUNT_ == 3,
               "capping_names follows tf_power_cap_policy");
 
-enum { SITE_POWER, SITE_PUE, SITE_PRICE, SITE_CAPPING, SITE_GPU_CAP };
+enum { SITE_POWER, SITE_PUE, SITE_PRICE, SITE_CAPPING, SITE_GPU_CAP, SITE_SYSTEM_LIMIT };
 static const tf_schema_field site_fields[] = {
     [SITE_POWER] = {.key = "power", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_POWER, .required = true,
      .lo_bound = TF_SCHEMA_EXCLUSIVE, .offset = offsetof(site_raw, power_w),
@@ -94,6 +94,11 @@ static const tf_schema_field site_fields[] = {
      .lo_bound = TF_SCHEMA_EXCLUSIVE, .offset = offsetof(site_raw, gpu_cap_w),
      .present = TF_SCHEMA_FLAG(site_raw, has_gpu_cap),
      .help = "the per-GPU power limit of static capping"},
+    [SITE_SYSTEM_LIMIT] = {.key = "system_power_limit", .type = TF_SCHEMA_QUANTITY,
+                           .unit = TF_UNIT_POWER, .lo_bound = TF_SCHEMA_EXCLUSIVE,
+                           .offset = offsetof(site_raw, system_limit_w),
+                           .present = TF_SCHEMA_FLAG(site_raw, has_system_limit),
+                           .help = "power limit of one system (rack power shelves, node PSUs)"},
 };
 enum { SITE_N = sizeof site_fields / sizeof site_fields[0] };
 static const tf_schema site_schema = {"site", site_fields, SITE_N};
@@ -458,6 +463,7 @@ static void load_site(const tf_ytree_node *node, tf_scenario *out, tf_diags *d) 
   out->site.present = true;
   out->site.capping = s.has_capping ? (tf_power_cap_policy)s.capping : TF_CAP_NONE;
   out->site.gpu_cap_w = s.has_gpu_cap ? s.gpu_cap_w : 0;
+  out->site.system_limit_w = s.has_system_limit ? s.system_limit_w : 0;
   const tf_ytree_node *cap = where[SITE_GPU_CAP];
   bool is_static = s.has_capping && s.capping == TF_CAP_STATIC;
   if (is_static && !cap)

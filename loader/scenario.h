@@ -71,6 +71,7 @@ typedef struct tf_scenario {
     double pue;                   /* >= 1, default 1 */
     tf_power_cap_policy capping;  /* default none */
     double gpu_cap_w;             /* static capping's per-GPU limit, > 0; else 0 */
+    double system_limit_w;        /* power limit of one system (rack shelves, node PSUs); 0 none */
     bool has_electricity_price;
     double electricity_usd_per_j; /* 0 if absent */
   } site;

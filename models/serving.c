@@ -217,6 +217,8 @@ int tf_serving_config_check(const tf_serving_config *cfg) {
     return TF_FAIL(TF_ERANGE, "need 0 <= warmup < duration");
   if (cfg->arrivals_end_ns < 0)
     return TF_FAIL(TF_ERANGE, "arrivals_end must be >= 0");
+  if (cfg->system_limit_w < 0)
+    return TF_FAIL(TF_ERANGE, "a system power limit must be > 0 W");
   if (cfg->power_profile) {
     int rc = tf_power_profile_check(cfg->power_profile);
     for (int k = 0; rc == 0 && k < (cfg->disaggregated ? 2 : 1); k++) {
@@ -1333,6 +1335,14 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
         cap = cfg->gpu_cap_w;
       else if (cfg->cap_policy == TF_CAP_ENVELOPE)
         cap = (cfg->it_envelope_w - hosts) / gpus;
+      if (cfg->system_limit_w > 0) {
+        if (!P->cfg->system || !P->cfg->system->has.gpus)
+          return TF_FAIL(TF_EINVAL, "a system power limit needs the serving system's GPU count");
+        double share = (cfg->system_limit_w - tf_power_host_w(P->cfg->system)) /
+                       (double)P->cfg->system->gpus;
+        if (share < cap)
+          cap = share;
+      }
       if (cap < P->gpu->idle_power_w)
         return TF_FAIL(TF_ERANGE,
                        "the power cap leaves %.4g W per GPU, below the %s's idle power (%.4g W): "

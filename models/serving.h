@@ -83,6 +83,9 @@ typedef struct tf_serving_config {
   tf_power_cap_policy cap_policy;
   double gpu_cap_w;      /* TF_CAP_STATIC: the limit per GPU, > 0 */
   double it_envelope_w;  /* TF_CAP_ENVELOPE, and the report: facility power / PUE; 0 = none */
+  double system_limit_w; /* > 0: the power limit of one system (an NVL72 rack's power shelves, a
+                            node's supplies): its GPUs share what its host leaves, whatever the
+                            policy; 0 = none */
   double pue;            /* facility power = IT power x pue; 0 means 1 */
   /* Failures (optional): component classes whose instances, in order, cover equal runs of the
    * fleet's GPUs (replicas in order, prefill pool first): instance i of a class of count n covers

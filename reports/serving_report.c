@@ -76,14 +76,16 @@ void tf_serving_report_print(FILE *f, const tf_serving_config *cfg, const tf_ser
             cfg->it_envelope_w * 1e-3, 100 * r->it_power_mean_w / cfg->it_envelope_w,
             100 * r->full_power_it_w / cfg->it_envelope_w);
   fputc('\n', f);
+  fprintf(f, "           GPU power cap: policy %s", tf_power_cap_policy_name(cfg->cap_policy));
+  if (cfg->system_limit_w > 0)
+    fprintf(f, ", system power limit %.4g kW", cfg->system_limit_w * 1e-3);
   if (isinf(r->gpu_cap_w))
-    fprintf(f, "           GPU power cap: %s%s\n", tf_power_cap_policy_name(cfg->cap_policy),
-            cfg->cap_policy == TF_CAP_ENVELOPE ? " (not binding: the nameplate fits)" : "");
+    fprintf(f, "%s\n", cfg->cap_policy != TF_CAP_NONE || cfg->system_limit_w > 0
+                           ? " (not binding)"
+                           : "");
   else
-    fprintf(f, "           GPU power cap: %s, %.4g W per GPU; %.4g%% of stepping time capped, mean "
-               "clock %.4g\n",
-            tf_power_cap_policy_name(cfg->cap_policy), r->gpu_cap_w, 100 * r->capped_fraction,
-            r->mean_clock);
+    fprintf(f, ": %.4g W per GPU; %.4g%% of stepping time capped, mean clock %.4g\n",
+            r->gpu_cap_w, 100 * r->capped_fraction, r->mean_clock);
   fprintf(f, "energy     %.4g MWh IT over the window; %.4g J per output token; %.4g output "
              "tokens/s per MW of IT power, %.4g per MW of facility power\n",
           r->it_energy_j / 3.6e9, r->joules_per_output_token, r->output_tokens_per_s_per_mw_it,
