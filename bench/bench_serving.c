@@ -2,6 +2,7 @@
  *
  *   colocated  125 replicas of DeepSeek-V3 FP8 (DP 8 + EP 8 on 8 x H200): 1,000 GPUs, Poisson
  *              arrivals at about 70% of capacity, prompts 256..767 tokens, outputs 64..319
+ *   colocated_power  the colocated case with energy accounted per pass and a 500 W GPU cap
  *   disaggregated  the same 1,000 GPUs as 25 prefill and 100 decode replicas, the KV cache
  *              moving over 400 Gb/s NICs
  *   dense      the colocated fleet serving Llama-3.1-70B (TP 8, BF16)
@@ -41,7 +42,7 @@ static double wall_now(void) {
 }
 
 static void run(const char *name, tf_perf_config pc, double rate_per_s, double requests,
-                int64_t prefill_replicas) {
+                int64_t prefill_replicas, const tf_catalog_system *power_system) {
   source src = {.rate_per_s = rate_per_s};
   tf_serving_class cls = {.name = name, .source = {next, &src}, .router = TF_ROUTER_LEAST_WORK};
   tf_perf_memory mem;
@@ -56,6 +57,13 @@ static void run(const char *name, tf_perf_config pc, double rate_per_s, double r
       .warmup_ns = 1000000000,
       .duration_ns = (int64_t)(requests / rate_per_s * 1e9),
   };
+  if (power_system) {
+    /* Energy accounting for every pass, and a static cap that binds on prefill. */
+    cfg.pool.system = power_system;
+    cfg.power_profile = tf_power_profile_default();
+    cfg.cap_policy = TF_CAP_STATIC;
+    cfg.gpu_cap_w = 500;
+  }
   if (prefill_replicas > 0) {
     /* Disaggregated: prefill_replicas replicas prefill, the rest of the 125 decode. */
     cfg.disaggregated = true;
@@ -109,13 +117,14 @@ int main(int argc, char **argv) {
       .memory_utilisation = 0.9,
       .max_batch_tokens = 8192,
   };
-  run("colocated", moe, 4000, requests, 0);
-  run("disaggregated", moe, 4000, requests, 25);
+  run("colocated", moe, 4000, requests, 0, NULL);
+  run("colocated_power", moe, 4000, requests, 0, tf_catalog_find_system(cat, "hgx-h200"));
+  run("disaggregated", moe, 4000, requests, 25, NULL);
   tf_perf_config dense = moe;
   dense.model = tf_catalog_find_model(cat, "llama-3.1-70b");
   dense.layout = (tf_perf_layout){.tp = 8, .dp = 1, .ep = 1, .pp = 1};
   dense.precision = (tf_perf_precisions){TF_PREC_BF16, TF_PREC_BF16, TF_PREC_BF16, TF_PREC_BF16};
-  run("dense", dense, 3000, requests, 0);
+  run("dense", dense, 3000, requests, 0, NULL);
   tf_catalog_destroy(cat);
   return 0;
 }

@@ -85,7 +85,6 @@ typedef struct replica {
   int64_t clock;       /* milli-tokens every decoding sequence has gained here */
   int64_t prefill_kv;  /* KV held by running requests still prefilling */
   int64_t kv_milli;
-  int64_t work_tokens; /* input + output of unfinished requests routed here */
   bool busy, pure;     /* stepping; the step is a decode-only run */
   int64_t start_ns, iters, single_ns; /* current step: start, iterations, length if not pure */
   int64_t n_dec;                      /* decoding sequences in the current step */
@@ -157,6 +156,11 @@ typedef struct fleet {
   int64_t in_system, waiting, last_change_ns;
   uint64_t admit_seq;
   int64_t *series_extra_uj; /* per interval, energy above idle of every GPU */
+  /* What routing reads of every replica, dense so that a least-work scan over many replicas
+   * stays in cache: the input + output tokens of unfinished requests routed to it, and whether
+   * it is up. */
+  int64_t *work;
+  uint8_t *up;
   fail_state *fail;
   uint32_t fail_rng_entity; /* the entity whose streams failures draw from */
   int64_t total_gpus;
@@ -694,7 +698,7 @@ static int end_step(fleet *f, int32_t ri, int64_t m, int64_t now) {
       /* Prefilled in a prefill pool: its KV cache goes to the decode pool; the prefill replica
        * holds it until the transfer ends. */
       run_unlink(r, f->reqs, i);
-      r->work_tokens -= q->input + q->output;
+      f->work[ri] -= q->input + q->output;
       q->epoch = r->epoch;
       f->in_transfer++;
       f->in_transfer_arrival_sum += (double)q->arrival_ns;
@@ -715,7 +719,7 @@ static int end_step(fleet *f, int32_t ri, int64_t m, int64_t now) {
     req *q = &f->reqs[i];
     tick(f, now);
     f->in_system--;
-    r->work_tokens -= q->input + q->output;
+    f->work[ri] -= q->input + q->output;
     remove_running(r, f->reqs, i);
     record(f, q, now);
     free_req(f, i);
@@ -848,6 +852,20 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
 
 /* ---- arrivals and routing ---- */
 
+/* The least loaded replica up in [base, base + n), or NONE. */
+static int32_t least_work(const fleet *f, int32_t base, int32_t n) {
+  int32_t best = NONE;
+  int64_t best_work = INT64_MAX;
+  for (int32_t i = base; i < base + n; i++) {
+    int64_t w = f->up[i] ? f->work[i] : INT64_MAX; /* the scan runs per request: no branches */
+    if (w < best_work) {
+      best_work = w;
+      best = i;
+    }
+  }
+  return best;
+}
+
 /* A replica of pool P for a request of class c among those up, or NONE when none is. */
 static int32_t route(fleet *f, const pool_state *P, const tf_serving_class *c) {
   int32_t n = P->count, base = P->first;
@@ -855,17 +873,12 @@ static int32_t route(fleet *f, const pool_state *P, const tf_serving_class *c) {
   case TF_ROUTER_ROUND_ROBIN:
     for (int32_t k = 0; k < n; k++) {
       int32_t i = base + (int32_t)(f->rr[P == &f->pool[1]]++ % (uint64_t)n);
-      if (f->rep[i].down == 0)
+      if (f->up[i])
         return i;
     }
     return NONE;
-  case TF_ROUTER_LEAST_WORK: {
-    int32_t best = NONE;
-    for (int32_t i = base; i < base + n; i++)
-      if (f->rep[i].down == 0 && (best == NONE || f->rep[i].work_tokens < f->rep[best].work_tokens))
-        best = i;
-    return best;
-  }
+  case TF_ROUTER_LEAST_WORK:
+    return least_work(f, base, n);
   default: {
     gsl_rng *g = tf_engine_rng(f->e, f->self, STREAM_ROUTER);
     int32_t a = base + (int32_t)gsl_rng_uniform_int(g, (unsigned long)n);
@@ -875,18 +888,11 @@ static int32_t route(fleet *f, const pool_state *P, const tf_serving_class *c) {
       if (b >= a)
         b++;
     }
-    bool up_a = f->rep[a].down == 0, up_b = f->rep[b].down == 0;
-    if (!up_a && !up_b) { /* both down: the least loaded of those up */
-      int32_t best = NONE;
-      for (int32_t i = base; i < base + n; i++)
-        if (f->rep[i].down == 0 &&
-            (best == NONE || f->rep[i].work_tokens < f->rep[best].work_tokens))
-          best = i;
-      return best;
-    }
-    if (!up_a || !up_b)
-      return up_a ? a : b;
-    int64_t wa = f->rep[a].work_tokens, wb = f->rep[b].work_tokens;
+    if (!f->up[a] && !f->up[b]) /* both down: the least loaded of those up */
+      return least_work(f, base, n);
+    if (!f->up[a] || !f->up[b])
+      return f->up[a] ? a : b;
+    int64_t wa = f->work[a], wb = f->work[b];
     return wb < wa || (wb == wa && b < a) ? b : a;
   }
   }
@@ -912,7 +918,7 @@ static int assign(fleet *f, int k, int32_t i, int64_t now) {
   }
   q->replica = ri;
   replica *r = &f->rep[ri];
-  r->work_tokens += q->input + q->output;
+  f->work[ri] += q->input + q->output;
   bool was_empty = r->wait_head == NONE;
   push_wait(r, f->reqs, i, false);
   return !r->busy ? start_step(f, ri, now) : was_empty ? maybe_cut_run(f, ri, now) : 0;
@@ -1104,7 +1110,7 @@ static int take_down(fleet *f, int32_t ri, int64_t now) {
     q->prefilled = 0;
     q->gen_milli = 0;
     q->chunk = 0;
-    r->work_tokens -= q->input + q->output;
+    f->work[ri] -= q->input + q->output;
     q->next = evicted_head; /* newest last in the run list: push front to keep admission order */
     evicted_head = i;
     if (evicted_tail == NONE)
@@ -1116,7 +1122,7 @@ static int take_down(fleet *f, int32_t ri, int64_t now) {
   while (r->wait_head != NONE) {
     int32_t i = pop_wait(r, f->reqs);
     req *q = &f->reqs[i];
-    r->work_tokens -= q->input + q->output;
+    f->work[ri] -= q->input + q->output;
     tick(f, now);
     f->waiting--;
     if (decode_pool) {
@@ -1239,9 +1245,13 @@ static int on_failure(fleet *f, int c, int64_t now) {
     return rc;
   int32_t lo, hi;
   covered(f, c, inst, &lo, &hi);
-  for (int32_t i = lo; i < hi; i++)
-    if (f->rep[i].down++ == 0 && (rc = take_down(f, i, now)))
+  for (int32_t i = lo; i < hi; i++) {
+    if (f->rep[i].down++ > 0)
+      continue; /* already down */
+    f->up[i] = 0;
+    if ((rc = take_down(f, i, now)))
       return rc;
+  }
   uint64_t arg = (uint64_t)c << 32 | (uint64_t)inst;
   if (t.back_ns <= f->cfg->duration_ns &&
       (rc = tf_engine_schedule(f->e, t.back_ns, PRIO_FAIL, f->self, EV_REPAIR, arg, NULL)))
@@ -1258,9 +1268,13 @@ static int on_repair(fleet *f, uint64_t arg, int64_t now) {
     return rc;
   int32_t lo, hi;
   covered(f, c, inst, &lo, &hi);
-  for (int32_t i = lo; i < hi; i++)
-    if (--f->rep[i].down == 0 && (rc = bring_up(f, i, now)))
+  for (int32_t i = lo; i < hi; i++) {
+    if (--f->rep[i].down > 0)
+      continue; /* something else keeps it down */
+    f->up[i] = 1;
+    if ((rc = bring_up(f, i, now)))
       return rc;
+  }
   return schedule_failure(f, c, now);
 }
 
@@ -1371,6 +1385,11 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
   }
   size_t n = (size_t)f->n_rep, nc = cfg->n_classes;
   f->rep = calloc(n, sizeof *f->rep);
+  f->work = calloc(n, sizeof *f->work);
+  f->up = malloc(n);
+  if (!f->work || !f->up)
+    return TF_FAIL(TF_ENOMEM, "fleet state");
+  memset(f->up, 1, n);
   f->cls = calloc(nc, sizeof *f->cls);
   f->pend_in = calloc(nc, sizeof *f->pend_in);
   f->pend_out = calloc(nc, sizeof *f->pend_out);
@@ -1476,6 +1495,8 @@ static void fleet_destroy(void *state) {
       tf_hist_destroy(f->cls[c].queue);
     }
   free(f->rep);
+  free(f->work);
+  free(f->up);
   free(f->cls);
   free(f->pend_in);
   free(f->pend_out);
