@@ -39,6 +39,9 @@ const char *tf_cli_nearest(const char *word, const char *const *candidates, size
 struct tf_scenario;
 int tf_cli_load_scenario(const tf_cli_scenario_args *a, const char *cmd, struct tf_scenario *s);
 
+/* tf_cli_parse_scenario_args then tf_cli_load_scenario, argv[0] naming the subcommand. */
+int tf_cli_open_scenario(int argc, char **argv, struct tf_scenario *s);
+
 /* The step model's configuration of a scenario's `serving` deployment; on a problem prints it at
  * the scenario's lines and returns TF_EXIT_USAGE. */
 struct tf_perf_config;

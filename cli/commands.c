@@ -20,6 +20,15 @@ const char *tf_cli_nearest(const char *word, const char *const *candidates, size
   return tf_suggest_nearest(word, candidates, n);
 }
 
+int tf_cli_open_scenario(int argc, char **argv, tf_scenario *s) {
+  tf_cli_scenario_args a;
+  int rc = tf_cli_parse_scenario_args(argc, argv, &a);
+  if (rc == TF_EXIT_OK)
+    rc = tf_cli_load_scenario(&a, argv[0], s);
+  free(a.sets);
+  return rc;
+}
+
 int tf_cli_load_scenario(const tf_cli_scenario_args *a, const char *cmd, tf_scenario *s) {
   tf_diags *d = NULL;
   if (tf_diags_create(&d) != 0) {
@@ -161,16 +170,9 @@ int tf_cli_run(int argc, char **argv) {
                                 series);
     }
   }
-  tf_cli_scenario_args a;
-  int rc = tf_cli_parse_scenario_args(n, rest, &a);
-  free(rest);
-  if (rc != TF_EXIT_OK) {
-    free(a.sets);
-    return rc;
-  }
   tf_scenario s = {0};
-  rc = tf_cli_load_scenario(&a, "run", &s);
-  free(a.sets);
+  int rc = tf_cli_open_scenario(n, rest, &s);
+  free(rest);
   if (rc != TF_EXIT_OK)
     return rc;
   if (s.n_workload > 0) {
@@ -237,15 +239,8 @@ int tf_cli_run(int argc, char **argv) {
 }
 
 int tf_cli_validate(int argc, char **argv) {
-  tf_cli_scenario_args a;
-  int rc = tf_cli_parse_scenario_args(argc, argv, &a);
-  if (rc != TF_EXIT_OK) {
-    free(a.sets);
-    return rc;
-  }
   tf_scenario s = {0};
-  rc = tf_cli_load_scenario(&a, "validate", &s);
-  free(a.sets);
+  int rc = tf_cli_open_scenario(argc, argv, &s);
   if (rc != TF_EXIT_OK)
     return rc;
   if (s.serving.present && (rc = tf_cli_check_serving(&s)) != TF_EXIT_OK) {

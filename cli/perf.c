@@ -220,16 +220,9 @@ int tf_cli_perf(int argc, char **argv) {
     }
     rest[n++] = argv[i];
   }
-  tf_cli_scenario_args a;
-  int rc = tf_cli_parse_scenario_args(n, rest, &a);
-  free(rest);
-  if (rc != TF_EXIT_OK) {
-    free(a.sets);
-    return rc;
-  }
   tf_scenario s = {0};
-  rc = tf_cli_load_scenario(&a, "perf", &s);
-  free(a.sets);
+  int rc = tf_cli_open_scenario(n, rest, &s);
+  free(rest);
   if (rc != TF_EXIT_OK)
     return rc;
 
