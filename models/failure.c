@@ -519,7 +519,7 @@ struct tf_repair_shop {
   int64_t clock_ns;
   int64_t spares_free;
   int64_t spare_jobs;
-  int64_t *crew;
+  job *crew; /* keyed by end_ns, the instant the crew is free; spare unused */
   size_t n_crew, cap_crew;
   job *jobs;
   size_t n_jobs, cap_jobs;
@@ -527,35 +527,6 @@ struct tf_repair_shop {
   size_t wait_head, n_wait, cap_wait;
   uint64_t failures, swaps;
 };
-
-static void i64_heap_push(int64_t *h, size_t *n, int64_t v) {
-  size_t i = (*n)++;
-  while (i > 0 && v < h[(i - 1) / 2]) {
-    h[i] = h[(i - 1) / 2];
-    i = (i - 1) / 2;
-  }
-  h[i] = v;
-}
-
-static int64_t i64_heap_pop(int64_t *h, size_t *n) {
-  assert(*n > 0);
-  int64_t top = h[0], last = h[--*n];
-  size_t i = 0, m = *n;
-  for (;;) {
-    size_t c = 2 * i + 1;
-    if (c >= m)
-      break;
-    if (c + 1 < m && h[c + 1] < h[c])
-      c++;
-    if (h[c] >= last)
-      break;
-    h[i] = h[c];
-    i = c;
-  }
-  if (m > 0)
-    h[i] = last;
-  return top;
-}
 
 static void job_heap_push(job *h, size_t *n, job v) {
   size_t i = (*n)++;
@@ -649,8 +620,8 @@ int tf_repair_shop_done(tf_repair_shop *s, int64_t now_ns) {
     return TF_FAIL(TF_EPAST, "repair shop: %lld ns is before its clock at %lld ns",
                    (long long)now_ns, (long long)s->clock_ns);
   s->clock_ns = now_ns;
-  while (s->n_crew > 0 && s->crew[0] <= now_ns)
-    i64_heap_pop(s->crew, &s->n_crew);
+  while (s->n_crew > 0 && s->crew[0].end_ns <= now_ns)
+    job_heap_pop(s->crew, &s->n_crew);
   while (s->n_jobs > 0 && s->jobs[0].end_ns <= now_ns) {
     job j = job_heap_pop(s->jobs, &s->n_jobs);
     if (j.spare) {
@@ -680,9 +651,10 @@ int tf_repair_shop_fail(tf_repair_shop *s, int64_t now_ns, gsl_rng *r, tf_repair
   int64_t dur = s_to_ns(d_s > 0 ? d_s : 0);
   /* FIFO over c crews: the job starts at once if a crew is free, else when the earliest busy crew
    * frees; only earlier jobs decide that, so the answer is final now. */
-  int64_t start = (int64_t)s->n_crew < s->cfg.crews ? now_ns : i64_heap_pop(s->crew, &s->n_crew);
+  int64_t start =
+      (int64_t)s->n_crew < s->cfg.crews ? now_ns : job_heap_pop(s->crew, &s->n_crew).end_ns;
   int64_t end = add_ns(start, dur);
-  i64_heap_push(s->crew, &s->n_crew, end);
+  job_heap_push(s->crew, &s->n_crew, (job){end, 0});
   if (start > now_ns) {
     s->wait[(s->wait_head + s->n_wait) % s->cap_wait] = start;
     s->n_wait++;
@@ -724,7 +696,7 @@ int tf_repair_shop_is_valid(const tf_repair_shop *s) {
   if ((int64_t)s->n_crew > s->cfg.crews || s->n_wait > s->n_jobs || s->n_crew > s->n_jobs)
     return 0;
   for (size_t i = 1; i < s->n_crew; i++)
-    if (s->crew[i] < s->crew[(i - 1) / 2])
+    if (s->crew[i].end_ns < s->crew[(i - 1) / 2].end_ns)
       return 0;
   for (size_t i = 1; i < s->n_jobs; i++)
     if (s->jobs[i].end_ns < s->jobs[(i - 1) / 2].end_ns)
