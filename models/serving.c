@@ -58,8 +58,13 @@ typedef struct heap_entry {
 
 enum { DT_CACHE = 8 };
 
+/* A FIFO of requests linked through req.next. */
+typedef struct fifo {
+  int32_t head, tail;
+} fifo;
+
 typedef struct replica {
-  int32_t wait_head, wait_tail;
+  fifo wait;
   int64_t n_wait;
   /* Running requests: a list in admission order; those still prefilling, a list in the same
    * order; the decoding ones, a binary heap by finishing point on the decode clock, which every
@@ -165,7 +170,7 @@ typedef struct fleet {
   uint32_t fail_rng_entity; /* the entity whose streams failures draw from */
   int64_t total_gpus;
   bool no_restart;               /* taking a replica down: end its step without a new one */
-  int32_t orphan_head, orphan_tail; /* requests no up replica could take, FIFO */
+  fifo orphans; /* requests no up replica could take */
   int64_t n_orphans[2];          /* of them, for each pool */
   tf_serving_result *out;
   double win_in_system, win_waiting;
@@ -341,27 +346,59 @@ static void free_req(fleet *f, int32_t i) {
   f->free_head = i;
 }
 
-static void push_wait(replica *r, req *reqs, int32_t i, bool front) {
+static const fifo EMPTY_FIFO = {NONE, NONE};
+
+static void fifo_push(fifo *l, req *reqs, int32_t i, bool front) {
   reqs[i].next = NONE;
-  if (r->wait_head == NONE) {
-    r->wait_head = r->wait_tail = i;
+  if (l->head == NONE) {
+    l->head = l->tail = i;
   } else if (front) {
-    reqs[i].next = r->wait_head;
-    r->wait_head = i;
+    reqs[i].next = l->head;
+    l->head = i;
   } else {
-    reqs[r->wait_tail].next = i;
-    r->wait_tail = i;
+    reqs[l->tail].next = i;
+    l->tail = i;
   }
+}
+
+static int32_t fifo_pop(fifo *l, req *reqs) {
+  int32_t i = l->head;
+  l->head = reqs[i].next;
+  if (l->head == NONE)
+    l->tail = NONE;
+  return i;
+}
+
+/* Puts all of src ahead of dst. */
+static void fifo_prepend(fifo *dst, fifo src, req *reqs) {
+  if (src.head == NONE)
+    return;
+  reqs[src.tail].next = dst->head;
+  if (dst->head == NONE)
+    dst->tail = src.tail;
+  dst->head = src.head;
+}
+
+static void push_wait(replica *r, req *reqs, int32_t i, bool front) {
+  fifo_push(&r->wait, reqs, i, front);
   r->n_wait++;
 }
 
 static int32_t pop_wait(replica *r, req *reqs) {
-  int32_t i = r->wait_head;
-  r->wait_head = reqs[i].next;
-  if (r->wait_head == NONE)
-    r->wait_tail = NONE;
   r->n_wait--;
-  return i;
+  return fifo_pop(&r->wait, reqs);
+}
+
+/* The request loses its work and will start again from its prompt: counted as a retry, its
+ * computed prompt and generated tokens as lost, the prompt as owed again. */
+static void restart(fleet *f, req *q) {
+  f->out->requests_retried++;
+  f->out->tokens_lost += q->prefilled + q->gen_milli / MILLI;
+  f->out->recompute_tokens += (q->input - q->cached) - (q->prompt - q->prefilled);
+  q->prompt = q->input - q->cached;
+  q->prefilled = 0;
+  q->gen_milli = 0;
+  q->chunk = 0;
 }
 
 /* KV a request needs when admitted: its whole context so far. */
@@ -735,9 +772,9 @@ static int end_step(fleet *f, int32_t ri, int64_t m, int64_t now) {
 static bool admissible(const fleet *f, const replica *r, int64_t kv_milli, int64_t budget,
                        int64_t n_dec) {
   const pool_state *P = &f->pool[r->pool];
-  if (r->wait_head == NONE || r->n_run >= P->cfg->max_batch_seqs || budget <= 0)
+  if (r->wait.head == NONE || r->n_run >= P->cfg->max_batch_seqs || budget <= 0)
     return false;
-  const req *q = &f->reqs[r->wait_head];
+  const req *q = &f->reqs[r->wait.head];
   if (decoding(q))
     return budget >= P->tokens_per_decode &&
            kv_milli + kv_need(q) + (n_dec + 1) * P->acc_milli <= P->cap_milli;
@@ -907,19 +944,14 @@ static int assign(fleet *f, int k, int32_t i, int64_t now) {
   int32_t ri = route(f, &f->pool[k], &f->cfg->classes[q->cls]);
   if (ri == NONE) {
     q->replica = (int32_t)k; /* the pool it waits for */
-    q->next = NONE;
-    if (f->orphan_tail == NONE)
-      f->orphan_head = i;
-    else
-      f->reqs[f->orphan_tail].next = i;
-    f->orphan_tail = i;
+    fifo_push(&f->orphans, f->reqs, i, false);
     f->n_orphans[k]++;
     return 0;
   }
   q->replica = ri;
   replica *r = &f->rep[ri];
   f->work[ri] += q->input + q->output;
-  bool was_empty = r->wait_head == NONE;
+  bool was_empty = r->wait.head == NONE;
   push_wait(r, f->reqs, i, false);
   return !r->busy ? start_step(f, ri, now) : was_empty ? maybe_cut_run(f, ri, now) : 0;
 }
@@ -1032,12 +1064,7 @@ static int on_kv_done(fleet *f, int32_t i, int64_t now) {
   f->in_transfer_arrival_sum -= (double)q->arrival_ns;
   if (q->epoch != f->rep[from].epoch) {
     /* Its prefill replica failed during the transfer: the KV cache is lost; prefill again. */
-    f->out->requests_retried++;
-    f->out->tokens_lost += q->prefilled + q->gen_milli / MILLI;
-    f->out->recompute_tokens += q->input - q->cached;
-    q->prompt = q->input - q->cached;
-    q->prefilled = 0;
-    q->gen_milli = 0;
+    restart(f, q);
     return assign(f, 0, i, now);
   }
   int rc = start_step(f, from, now); /* the freed KV may admit a waiting prompt */
@@ -1098,54 +1125,32 @@ static int take_down(fleet *f, int32_t ri, int64_t now) {
     r->busy = false;
   }
   /* Running requests lose their work. */
-  int32_t evicted_head = NONE, evicted_tail = NONE;
+  fifo evicted = EMPTY_FIFO;
   while (r->run_tail != NONE) {
     int32_t i = r->run_tail;
     req *q = &f->reqs[i];
     remove_running(r, f->reqs, i); /* syncs a decoder's tokens, releases its KV */
-    f->out->requests_retried++;
-    f->out->tokens_lost += q->prefilled + q->gen_milli / MILLI;
-    f->out->recompute_tokens += (q->input - q->cached) - (q->prompt - q->prefilled);
-    q->prompt = q->input - q->cached;
-    q->prefilled = 0;
-    q->gen_milli = 0;
-    q->chunk = 0;
+    restart(f, q);
     f->work[ri] -= q->input + q->output;
-    q->next = evicted_head; /* newest last in the run list: push front to keep admission order */
-    evicted_head = i;
-    if (evicted_tail == NONE)
-      evicted_tail = i;
+    fifo_push(&evicted, f->reqs, i, true); /* taken newest first: keeps admission order */
   }
   /* Then the queue, in order, behind them. A decode replica's queue holds prefilled requests
    * whose KV caches were sent to it: lost too. */
   bool decode_pool = r->pool == 1;
-  while (r->wait_head != NONE) {
+  while (r->wait.head != NONE) {
     int32_t i = pop_wait(r, f->reqs);
     req *q = &f->reqs[i];
     f->work[ri] -= q->input + q->output;
     tick(f, now);
     f->waiting--;
-    if (decode_pool) {
-      f->out->requests_retried++;
-      f->out->tokens_lost += q->prefilled + q->gen_milli / MILLI;
-      f->out->recompute_tokens += (q->input - q->cached) - (q->prompt - q->prefilled);
-      q->prompt = q->input - q->cached;
-      q->prefilled = 0;
-      q->gen_milli = 0;
-    }
-    q->next = NONE;
-    if (evicted_tail == NONE)
-      evicted_head = i;
-    else
-      f->reqs[evicted_tail].next = i;
-    evicted_tail = i;
+    if (decode_pool)
+      restart(f, q);
+    fifo_push(&evicted, f->reqs, i, false);
   }
   /* Everything restarts at the pool that prefills. */
-  for (int32_t i = evicted_head, next; i != NONE; i = next) {
-    next = f->reqs[i].next;
-    if ((rc = assign(f, 0, i, now)))
+  while (evicted.head != NONE)
+    if ((rc = assign(f, 0, fifo_pop(&evicted, f->reqs), now)))
       return rc;
-  }
   return 0;
 }
 
@@ -1157,20 +1162,13 @@ static int bring_up(fleet *f, int32_t ri, int64_t now) {
   int k = r->pool;
   if (f->n_orphans[k] == 0)
     return 0;
-  int32_t keep_head = NONE, keep_tail = NONE;
-  int32_t i = f->orphan_head;
-  f->orphan_head = f->orphan_tail = NONE;
+  fifo all = f->orphans, keep = EMPTY_FIFO;
+  f->orphans = EMPTY_FIFO;
   f->n_orphans[k] = 0;
-  for (int32_t next; i != NONE; i = next) {
-    req *q = &f->reqs[i];
-    next = q->next;
-    if (q->replica != k) { /* waiting for the other pool */
-      q->next = NONE;
-      if (keep_tail == NONE)
-        keep_head = i;
-      else
-        f->reqs[keep_tail].next = i;
-      keep_tail = i;
+  while (all.head != NONE) {
+    int32_t i = fifo_pop(&all, f->reqs);
+    if (f->reqs[i].replica != k) { /* waiting for the other pool */
+      fifo_push(&keep, f->reqs, i, false);
       continue;
     }
     tick(f, now);
@@ -1180,12 +1178,7 @@ static int bring_up(fleet *f, int32_t ri, int64_t now) {
       return rc;
   }
   /* Put back those waiting for the other pool, ahead of any just orphaned again. */
-  if (keep_head != NONE) {
-    f->reqs[keep_tail].next = f->orphan_head;
-    if (f->orphan_head == NONE)
-      f->orphan_tail = keep_tail;
-    f->orphan_head = keep_head;
-  }
+  fifo_prepend(&f->orphans, keep, f->reqs);
   return 0;
 }
 
@@ -1324,7 +1317,7 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
     first += P->count;
   }
   f->n_rep = first;
-  f->orphan_head = f->orphan_tail = NONE;
+  f->orphans = EMPTY_FIFO;
   for (int k = 0; k < f->n_pools; k++)
     f->pool[k].gpus = f->pool[k].perf.layout.tp * f->pool[k].perf.layout.dp *
                       f->pool[k].perf.layout.pp;
@@ -1399,7 +1392,7 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
     for (int32_t i = f->pool[k].first; i < f->pool[k].first + f->pool[k].count; i++) {
       replica *r = &f->rep[i];
       r->pool = k;
-      r->wait_head = r->wait_tail = NONE;
+      r->wait = EMPTY_FIFO;
       r->run_head = r->run_tail = r->pre_head = r->pre_tail = NONE;
       r->heap = malloc((size_t)f->pool[k].cfg->max_batch_seqs * sizeof *r->heap);
       if (!r->heap)
@@ -1688,7 +1681,7 @@ static int collect(fleet *f, tf_serving_result *out) {
       down += clip_len(f->rep[i].down_since, end, cfg->warmup_ns, end);
   }
   out->availability = 1 - down / ((double)f->n_rep * window_ns);
-  for (int32_t j = f->orphan_head; j != NONE; j = f->reqs[j].next) {
+  for (int32_t j = f->orphans.head; j != NONE; j = f->reqs[j].next) {
     const req *q = &f->reqs[j];
     out->in_flight_age_ns_sum += (double)(end - q->arrival_ns);
     if (q->admit_ns >= 0)
@@ -1706,7 +1699,7 @@ static int collect(fleet *f, tf_serving_result *out) {
       out->prefill_tokens_left += q->prompt - q->prefilled;
       out->requests_in_flight++;
     }
-    for (int32_t j = r->wait_head; j != NONE; j = f->reqs[j].next) {
+    for (int32_t j = r->wait.head; j != NONE; j = f->reqs[j].next) {
       const req *q = &f->reqs[j];
       out->in_flight_age_ns_sum += (double)(end - q->arrival_ns);
       /* Never admitted: not yet counted as admitted; preempted: its recompute is owed. */
