@@ -643,15 +643,8 @@ static void load_speculation(const tf_ytree_node *node, tf_perf_speculation *out
 static void load_imbalance(const tf_ytree_node *v, double *out, tf_diags *d) {
   static const char path[] = "serving.routing.imbalance";
   static const char want[] = "\"auto\" or a number >= 1 such as \"1.3\"";
-  if (v->kind != TF_YTREE_SCALAR) {
-    tf_diags_error(d, v->file, v->line, v->col, "%s: expected %s, got %s", path, want,
-                   tf_ytree_kind_noun(v));
+  if (!tf_schema_scalar(v, path, want, d))
     return;
-  }
-  if (tf_ytree_is_null(v)) {
-    tf_diags_error(d, v->file, v->line, v->col, "%s: missing value: expected %s", path, want);
-    return;
-  }
   if (strcmp(v->text, "auto") == 0) {
     *out = 0;
     return;
@@ -1246,15 +1239,8 @@ done:
 static bool load_token_mean(const tf_ytree_node *v, const char *path, double *out,
                             tf_diags *d) {
   static const char want[] = "a number of tokens such as \"1024\"";
-  if (v->kind != TF_YTREE_SCALAR) {
-    tf_diags_error(d, v->file, v->line, v->col, "%s: expected %s, got %s", path, want,
-                   tf_ytree_kind_noun(v));
+  if (!tf_schema_scalar(v, path, want, d))
     return false;
-  }
-  if (tf_ytree_is_null(v)) {
-    tf_diags_error(d, v->file, v->line, v->col, "%s: missing value: expected %s", path, want);
-    return false;
-  }
   double x;
   if (strchr(v->text, '%') || tf_unit_parse(v->text, TF_UNIT_RATIO, &x, NULL) != 0) {
     tf_diags_error(d, v->file, v->line, value_col(v), "%s: expected %s, got \"%s\"", path, want,

@@ -129,12 +129,7 @@ static void set_flag(const tf_schema_field *f, void *obj) {
     *(bool *)((char *)obj + f->present - 1) = true;
 }
 
-bool tf_schema_apply_field(const tf_schema_field *f, const tf_ytree_node *v, const char *path,
-                           void *obj, tf_diags *d) {
-  char want[320];
-  tf_schema_expected(f, want, sizeof want);
-  if (f->type == TF_SCHEMA_CUSTOM)
-    return true;
+bool tf_schema_scalar(const tf_ytree_node *v, const char *path, const char *want, tf_diags *d) {
   if (v->kind != TF_YTREE_SCALAR) {
     tf_diags_error(d, v->file, v->line, v->col, "%s: expected %s, got %s", path, want,
                    tf_ytree_kind_noun(v));
@@ -144,6 +139,17 @@ bool tf_schema_apply_field(const tf_schema_field *f, const tf_ytree_node *v, con
     tf_diags_error(d, v->file, v->line, v->col, "%s: missing value: expected %s", path, want);
     return false;
   }
+  return true;
+}
+
+bool tf_schema_apply_field(const tf_schema_field *f, const tf_ytree_node *v, const char *path,
+                           void *obj, tf_diags *d) {
+  char want[320];
+  tf_schema_expected(f, want, sizeof want);
+  if (f->type == TF_SCHEMA_CUSTOM)
+    return true;
+  if (!tf_schema_scalar(v, path, want, d))
+    return false;
   char *at = (char *)obj + f->offset;
   tf_unit_error err;
   switch (f->type) {

@@ -57,6 +57,10 @@ typedef struct tf_schema {
 void tf_schema_apply(const tf_schema *s, const tf_ytree_node *node, const char *path, void *obj,
                      const tf_ytree_node **where, tf_diags *d);
 
+/* True if v is a scalar with a value; else reports "path: expected want, got ..." or "path:
+ * missing value: expected want" at v and returns false. For custom fields' own parsers. */
+bool tf_schema_scalar(const tf_ytree_node *v, const char *path, const char *want, tf_diags *d);
+
 /* Validates one value for field f and stores it into obj (and sets its flag). path is the key's
  * full name in messages ("site.power"). true if stored; false with a diagnostic otherwise. */
 bool tf_schema_apply_field(const tf_schema_field *f, const tf_ytree_node *value, const char *path,
