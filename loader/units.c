@@ -109,6 +109,15 @@ static const unit units[] = {
 
     {"USD/GPU-hour", TF_UNIT_RENTAL_PRICE, 1, 3600, 0, true},
     {"USD/GPU-h", TF_UNIT_RENTAL_PRICE, 1, 3600, 0, false},
+    {"USD/GPU-year", TF_UNIT_RENTAL_PRICE, 1, 31557600, 0, false},
+
+    /* A month is a twelfth of the Julian year: 2629800 s. */
+    {"USD/kW-month", TF_UNIT_POWER_RENT, 1, 1e3 * 2629800, 0, true},
+    {"USD/kW-year", TF_UNIT_POWER_RENT, 1, 1e3 * 31557600, 0, false},
+
+    {"USD/Mtok", TF_UNIT_TOKEN_PRICE, 1, 1e6, 0, true},
+    {"USD/ktok", TF_UNIT_TOKEN_PRICE, 1, 1e3, 0, false},
+    {"USD/token", TF_UNIT_TOKEN_PRICE, 1, 1, 0, false},
 
     {"USD/kW", TF_UNIT_POWER_PRICE, 1, 1e3, 0, true},
     {"USD/MW", TF_UNIT_POWER_PRICE, 1, 1e6, 0, false},
@@ -142,6 +151,8 @@ static const struct {
     [TF_UNIT_RENTAL_PRICE] = {"a rental price", "2 USD/GPU-hour"},
     [TF_UNIT_POWER_PRICE] = {"a power price", "10 USD/kW"},
     [TF_UNIT_RATE] = {"a request rate", "3 /s"},
+    [TF_UNIT_POWER_RENT] = {"a colocation price", "150 USD/kW-month"},
+    [TF_UNIT_TOKEN_PRICE] = {"a token price", "2.19 USD/Mtok"},
 };
 
 const char *tf_unit_kind_noun(tf_unit_kind kind) {

@@ -21,6 +21,8 @@ typedef enum tf_unit_kind {
   TF_UNIT_RENTAL_PRICE, /* USD per GPU-second */
   TF_UNIT_POWER_PRICE,  /* USD/W */
   TF_UNIT_RATE,         /* requests per second */
+  TF_UNIT_POWER_RENT,   /* USD per W per second (a colocation price per kW-month) */
+  TF_UNIT_TOKEN_PRICE,  /* USD per token */
   TF_UNIT_KIND_COUNT_
 } tf_unit_kind;
 
