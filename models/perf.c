@@ -658,3 +658,18 @@ int tf_perf_memory_fit(const tf_perf_config *cfg, tf_perf_memory *out) {
   out->fits = out->max_tokens >= tokens;
   return 0;
 }
+
+tf_perf_bound tf_perf_step_bound(const tf_perf_step *st) {
+  double exposed = st->comm_s > 0 ? (st->comm_s - fmin(st->hidden_comm_s, st->comm_s)) / st->comm_s
+                                  : 0;
+  double t[TF_BOUND_COUNT_] = {0};
+  for (int c = 0; c < TF_PERF_COMPONENT_COUNT_; c++) {
+    const tf_perf_part *p = &st->part[c];
+    t[p->bound] += p->time_s * (is_comm((tf_perf_component)c) ? exposed : 1);
+  }
+  tf_perf_bound best = TF_BOUND_NONE;
+  for (int b = 0; b < TF_BOUND_NONE; b++)
+    if (t[b] > 0 && (best == TF_BOUND_NONE || t[b] > t[best]))
+      best = (tf_perf_bound)b;
+  return best;
+}

@@ -185,6 +185,11 @@ int tf_perf_gemm(const tf_gpu_profile *profile, const tf_catalog_gpu *gpu, tf_pr
  * negative batch. */
 int tf_perf_step_time(const tf_perf_config *cfg, const tf_perf_batch *batch, tf_perf_step *out);
 
+/* The bound that takes most of the step's stage time: each part's time goes to its bound class,
+ * communication parts only for their exposed share (comm_s - hidden_comm_s of comm_s). Ties go
+ * to the earlier class in tf_perf_bound order; TF_BOUND_NONE for a step that takes no time. */
+tf_perf_bound tf_perf_step_bound(const tf_perf_step *st);
+
 /* Memory on one GPU of the heaviest stage. */
 typedef struct tf_perf_memory {
   double hbm_bytes;          /* the GPU's capacity */

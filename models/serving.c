@@ -81,8 +81,10 @@ typedef struct replica {
   /* and each one's energy above idle per GPU (uJ) and clock fraction */
   int64_t extra_uj[DT_CACHE];
   double clk[DT_CACHE];
-  int64_t single_extra_uj;
+  uint8_t bnd[DT_CACHE]; /* and bound */
+  int64_t single_extra_uj, single_prefill_ns;
   double single_clock;
+  tf_perf_bound single_bound;
   /* Window totals: energy above idle of the replica's GPUs (uJ), GPU-stepping time below full
    * clock (ns), and stepping time weighted by clock. */
   int64_t extra_uj_total, capped_ns;
@@ -96,6 +98,8 @@ typedef struct replica {
   int32_t pool;                       /* index into fleet.pool */
   tf_evq_handle ev;
   double busy_ns, kv_integral; /* inside the window; kv in milli-token ns */
+  double prefill_busy_ns;      /* of busy_ns, the prompt chunks' share */
+  double bound_ns[TF_BOUND_COUNT_]; /* busy_ns by what bound each pass */
   /* Failures: components down covering the replica, failures so far (transfers from before
    * the last one are lost), when it last went down, its first GPU in the fleet. */
   int32_t down;
@@ -418,6 +422,9 @@ static int64_t to_ns(double s) {
 typedef struct pass {
   int64_t ns, extra_uj;
   double clock;
+  int64_t prefill_ns; /* of ns, the time the prompt chunks add (0 for decode-only passes) */
+  tf_perf_bound bound; /* what takes most of the pass's time (tf_perf_step_bound) */
+  double full_clock_s; /* the pass's stage time at full clock */
 } pass;
 
 static int eval_pass(const fleet *f, pool_state *P, const tf_perf_batch *b, pass *out) {
@@ -426,7 +433,8 @@ static int eval_pass(const fleet *f, pool_state *P, const tf_perf_batch *b, pass
   if (rc)
     return rc;
   const tf_power_profile *prof = f->cfg->power_profile;
-  *out = (pass){.ns = to_ns(st.stage_s), .clock = 1};
+  *out = (pass){.ns = to_ns(st.stage_s), .clock = 1, .bound = tf_perf_step_bound(&st),
+                .full_clock_s = st.stage_s};
   if (!prof)
     return 0;
   double clock = isfinite(P->cap_w) ? tf_power_clock_for_cap(P->gpu, prof, &st, P->cap_w) : 1;
@@ -436,6 +444,7 @@ static int eval_pass(const fleet *f, pool_state *P, const tf_perf_batch *b, pass
     if ((rc = tf_power_retime(&st, clock, &slow)))
       return rc;
     out->ns = to_ns(slow.stage_s);
+    out->bound = tf_perf_step_bound(&slow);
   }
   out->clock = clock;
   out->extra_uj = (int64_t)nearbyint((w - P->idle_w) * (double)out->ns * 1e-3);
@@ -648,11 +657,13 @@ static int maybe_cut_run(fleet *f, int32_t ri, int64_t now);
 /* Iteration j of the current step, which holds kv_milli of KV by then. */
 static int iteration_pass(fleet *f, replica *r, int64_t j, int64_t kv_milli, pass *out) {
   if (!r->pure) {
-    *out = (pass){.ns = r->single_ns, .extra_uj = r->single_extra_uj, .clock = r->single_clock};
+    *out = (pass){.ns = r->single_ns, .extra_uj = r->single_extra_uj, .clock = r->single_clock,
+                  .prefill_ns = r->single_prefill_ns, .bound = r->single_bound};
     return 0;
   }
   if (j < r->n_dt) {
-    *out = (pass){.ns = r->dt[j], .extra_uj = r->extra_uj[j], .clock = r->clk[j]};
+    *out = (pass){.ns = r->dt[j], .extra_uj = r->extra_uj[j], .clock = r->clk[j],
+                  .bound = (tf_perf_bound)r->bnd[j]};
     return 0;
   }
   /* Sequences still prefilling (starved of budget) hold KV the decoders do not read. */
@@ -664,6 +675,9 @@ static void account_pass(fleet *f, replica *r, int64_t t, const pass *p) {
   const tf_serving_config *cfg = f->cfg;
   double w = clip_len(t, t + p->ns, cfg->warmup_ns, cfg->duration_ns);
   r->busy_ns += w;
+  r->bound_ns[p->bound] += w;
+  if (p->prefill_ns > 0 && w > 0)
+    r->prefill_busy_ns += w * ((double)p->prefill_ns / (double)p->ns);
   series_busy(f, t, t + p->ns);
   if (!cfg->power_profile || w <= 0)
     return;
@@ -849,10 +863,23 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
     int rc = eval_pass(f, P, &batch, &p);
     if (rc)
       return rc;
+    /* The prompt chunks' share: what the step takes beyond its decoders alone, at full clock
+     * (a cap stretches both alike; one step-model evaluation, no power search). */
+    double dec_share = 0;
+    if (n_dec > 0 && p.full_clock_s > 0) {
+      tf_perf_batch db = tf_perf_decode((double)n_dec, (double)dec_kv / (double)MILLI / (double)n_dec);
+      db.decode_context = (double)dec_kv / (double)MILLI;
+      tf_perf_step dst;
+      if ((rc = tf_perf_step_time(&P->perf, &db, &dst)))
+        return rc;
+      dec_share = fmin(dst.stage_s / p.full_clock_s, 1);
+    }
     r->pure = false;
+    r->single_prefill_ns = p.ns - (int64_t)nearbyint((double)p.ns * dec_share);
     r->single_ns = p.ns;
     r->single_extra_uj = p.extra_uj;
     r->single_clock = p.clock;
+    r->single_bound = p.bound;
     r->iters = 1;
     end = now + r->single_ns;
   } else {
@@ -877,7 +904,8 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
       if (j < DT_CACHE) {
         r->dt[r->n_dt] = p.ns;
         r->extra_uj[r->n_dt] = p.extra_uj;
-        r->clk[r->n_dt++] = p.clock;
+        r->clk[r->n_dt] = p.clock;
+        r->bnd[r->n_dt++] = (uint8_t)p.bound;
       }
       end += p.ns;
       kv += n_dec * P->acc_milli;
@@ -1612,6 +1640,10 @@ static int collect(fleet *f, tf_serving_result *out) {
     for (int32_t i = P->first; i < P->first + P->count; i++) {
       pb += f->rep[i].busy_ns;
       pk += f->rep[i].kv_integral;
+      out->prefill_gpu_s += f->rep[i].prefill_busy_ns * 1e-9 * (double)P->gpus;
+      out->decode_gpu_s += (f->rep[i].busy_ns - f->rep[i].prefill_busy_ns) * 1e-9 * (double)P->gpus;
+      for (int b = 0; b < TF_BOUND_COUNT_; b++)
+        out->bound_gpu_s[b] += f->rep[i].bound_ns[b] * 1e-9 * (double)P->gpus;
     }
     out->pool_busy_fraction[k] = pb / ((double)P->count * window_ns);
     out->pool_kv_utilisation[k] = pk / ((double)P->cap_milli * (double)P->count * window_ns);

@@ -136,6 +136,11 @@ typedef struct tf_serving_result {
   double busy_fraction;    /* replica-time spent stepping / (replicas x window) */
   double kv_utilisation;   /* time-average KV tokens in use / capacity, over replicas */
   double pool_busy_fraction[2], pool_kv_utilisation[2]; /* per pool (prefill, decode) */
+  /* GPU-seconds stepping over the window, split between prompt work and generation: a pass's
+   * prefill share is its time beyond what its decoders alone would take (all of a prefill pool's
+   * passes; none of a decode-only pass). */
+  double prefill_gpu_s, decode_gpu_s;
+  double bound_gpu_s[TF_BOUND_COUNT_]; /* GPU-seconds stepping, by each pass's dominant bound */
   uint64_t kv_transfers;   /* prefill-to-decode KV transfers started, whole run */
   /* Power and energy over the window (with a power profile; else 0). Energies are summed in
    * whole microjoules per iteration, so both step modes add the same integers. */

@@ -158,6 +158,20 @@ static void test_coalesced_equals_exact(void) {
     }
     TF_CHECK_INT(arrivals, a.total.arrivals);
     TF_CHECK_NEAR(busy, a.busy_fraction, 1e-9);
+    /* GPU time split between prompts and generation, and by bound: the same in both modes,
+     * adding up to the replicas' stepping time (3 replicas of 8 GPUs over the 55 s window). */
+    double gpu_s = a.busy_fraction * 3 * 8 * 55;
+    TF_CHECK(a.prefill_gpu_s > 0 && a.decode_gpu_s > 0);
+    TF_CHECK_NEAR(a.prefill_gpu_s + a.decode_gpu_s, gpu_s, 1e-9 * gpu_s);
+    TF_CHECK_NEAR(a.prefill_gpu_s, b.prefill_gpu_s, 1e-9 * a.prefill_gpu_s);
+    TF_CHECK_NEAR(a.decode_gpu_s, b.decode_gpu_s, 1e-9 * a.decode_gpu_s);
+    double by_bound = 0;
+    for (int k = 0; k < TF_BOUND_COUNT_; k++) {
+      by_bound += a.bound_gpu_s[k];
+      TF_CHECK_NEAR(a.bound_gpu_s[k], b.bound_gpu_s[k], 1e-9 * gpu_s);
+    }
+    TF_CHECK_NEAR(by_bound, gpu_s, 1e-9 * gpu_s);
+    TF_CHECK(a.bound_gpu_s[TF_BOUND_NONE] == 0);
     tf_serving_result_fini(&a);
     tf_serving_result_fini(&b);
   }
@@ -229,6 +243,12 @@ static void test_disaggregated(void) {
   TF_CHECK_NEAR(a->in_system_ns_integral, stays, 1e-9 * stays);
   TF_CHECK_INT(a->prefill_tokens_done + a->prefill_tokens_left,
                a->prompt_tokens_admitted + a->recompute_tokens);
+  /* The prefill pool's stepping is all prompt work, the decode pool's all generation (one and
+   * three replicas of 8 GPUs over the 55 s window). */
+  double prefill_s = a->pool_busy_fraction[0] * 1 * 8 * 55, decode_s =
+                                                                a->pool_busy_fraction[1] * 3 * 8 * 55;
+  TF_CHECK_NEAR(a->prefill_gpu_s, prefill_s, 1e-9 * prefill_s);
+  TF_CHECK_NEAR(a->decode_gpu_s, decode_s, 1e-9 * decode_s);
   tf_serving_result_fini(a);
   tf_serving_result_fini(b);
 }
