@@ -1,0 +1,490 @@
+/* The results database: schema, identity checks and one transaction per run (see store.h and
+ * docs/DATABASE.md). */
+#include "store.h"
+
+#include <assert.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+#define TF_STR_(x) #x
+#define TF_STR(x) TF_STR_(x)
+
+/* Schema version 1. The child tables are WITHOUT ROWID: their primary key is how every query
+ * reaches them (a run's rows, a view's pivot), so the key is the table and no second b-tree is
+ * kept. AUTOINCREMENT keeps run ids from being reused after the newest run is deleted, so an id
+ * quoted in a note keeps meaning one run. PRAGMA values cannot be bound; these are constants. */
+static const char *const SCHEMA_SQL[] = {
+    "CREATE TABLE runs (\n"
+    "  run_id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  scenario_name TEXT NOT NULL,\n"
+    "  scenario_path TEXT,\n"
+    "  scenario_sha256 TEXT NOT NULL,\n"
+    "  scenario_text TEXT NOT NULL,\n"
+    "  overrides TEXT NOT NULL,\n"
+    "  seed INTEGER NOT NULL,\n"
+    "  tokenfab_version TEXT NOT NULL,\n"
+    "  started_utc TEXT NOT NULL,\n"
+    "  wall_s REAL NOT NULL);\n",
+    /* Comparing runs of one scenario text, or of one scenario name. */
+    "CREATE INDEX runs_by_scenario_sha256 ON runs(scenario_sha256, run_id);\n",
+    "CREATE INDEX runs_by_scenario_name ON runs(scenario_name, run_id);\n",
+    "CREATE TABLE metrics (\n"
+    "  run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,\n"
+    "  name TEXT NOT NULL,\n"
+    "  unit TEXT NOT NULL,\n"
+    "  value REAL,\n"
+    "  text TEXT,\n"
+    "  PRIMARY KEY (run_id, name)) WITHOUT ROWID;\n",
+    "CREATE TABLE class_metrics (\n"
+    "  run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,\n"
+    "  class TEXT NOT NULL,\n"
+    "  name TEXT NOT NULL,\n"
+    "  unit TEXT NOT NULL,\n"
+    "  value REAL,\n"
+    "  text TEXT,\n"
+    "  PRIMARY KEY (run_id, class, name)) WITHOUT ROWID;\n",
+    /* One class's metric over runs ("chat's ttft_p99_s in every run"). */
+    "CREATE INDEX class_metrics_by_class ON class_metrics(class, name, run_id);\n",
+    "CREATE TABLE series (\n"
+    "  run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,\n"
+    "  t_s REAL NOT NULL,\n"
+    "  name TEXT NOT NULL,\n"
+    "  unit TEXT NOT NULL,\n"
+    "  value REAL,\n"
+    "  PRIMARY KEY (run_id, t_s, name)) WITHOUT ROWID;\n",
+    "CREATE TABLE costs (\n"
+    "  run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,\n"
+    "  component TEXT NOT NULL,\n"
+    "  name TEXT NOT NULL,\n"
+    "  unit TEXT NOT NULL,\n"
+    "  value REAL,\n"
+    "  PRIMARY KEY (run_id, component, name)) WITHOUT ROWID;\n",
+/* run_summary: correlated look-ups on metrics' primary key keep the view a plain SELECT over
+ * runs, so a WHERE on runs' columns narrows it before any metric is read. */
+#define RUN_METRIC(name) \
+  ",\n  (SELECT m.value FROM metrics m WHERE m.run_id = r.run_id AND m.name = '" name "') AS " name
+    "CREATE VIEW run_summary AS SELECT\n"
+    "  r.run_id, r.scenario_name, r.started_utc, r.seed, r.tokenfab_version, r.wall_s"
+    RUN_METRIC("output_tokens_per_s") RUN_METRIC("goodput_output_tokens_per_s")
+    RUN_METRIC("slo_attainment") RUN_METRIC("ttft_p99_s") RUN_METRIC("tpot_p99_s")
+    RUN_METRIC("it_power_avg_mw") RUN_METRIC("facility_power_avg_mw")
+    RUN_METRIC("joules_per_output_token") RUN_METRIC("output_tokens_per_s_per_mw_facility")
+    RUN_METRIC("availability") RUN_METRIC("tco_per_year_usd") RUN_METRIC("cost_per_mtok_in_usd")
+    RUN_METRIC("cost_per_mtok_out_usd")
+    ",\n  (SELECT m.text FROM metrics m"
+    " WHERE m.run_id = r.run_id AND m.name = 'binding_constraint') AS binding_constraint\n"
+    "FROM runs r;\n",
+#undef RUN_METRIC
+/* class_summary and cost_breakdown: one row per (run, key), pivoted by grouping along the
+ * primary key; the key is unique per name, so max() picks the one value (NULL when absent).
+ * SQLite pushes a WHERE on run_id or on the key down into the grouping. */
+#define PIVOT(name) ",\n  max(CASE name WHEN '" name "' THEN value END) AS " name
+    "CREATE VIEW class_summary AS SELECT\n"
+    "  run_id, class"
+    PIVOT("requests_per_s") PIVOT("output_tokens_per_s") PIVOT("slo_attainment")
+    PIVOT("ttft_p99_s") PIVOT("tpot_p99_s")
+    "\nFROM class_metrics GROUP BY run_id, class;\n",
+    "CREATE VIEW cost_breakdown AS SELECT\n"
+    "  run_id, component"
+    PIVOT("usd_per_year") PIVOT("usd_window") PIVOT("share") PIVOT("cost_per_mtok_out_usd")
+    "\nFROM costs GROUP BY run_id, component;\n",
+#undef PIVOT
+    "PRAGMA application_id = " TF_STR(TF_STORE_APPLICATION_ID),
+    "PRAGMA user_version = " TF_STR(TF_STORE_SCHEMA_VERSION),
+};
+enum { SCHEMA_STATEMENTS = sizeof SCHEMA_SQL / sizeof SCHEMA_SQL[0] };
+
+static const char INSERT_RUN_SQL[] =
+    "INSERT INTO runs(scenario_name, scenario_path, scenario_sha256, scenario_text, overrides,"
+    " seed, tokenfab_version, started_utc, wall_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+enum run_param {
+  RUN_NAME = 1, RUN_PATH, RUN_SHA256, RUN_TEXT, RUN_OVERRIDES, RUN_SEED, RUN_VERSION, RUN_STARTED,
+  RUN_WALL,
+};
+
+/* The four result tables and the SQL table each goes to. Every insert numbers its parameters
+ * the same way (enum cell_param), so one routine binds a cell for any of them. */
+enum cell_param { P_RUN_ID = 1, P_NAME, P_UNIT, P_VALUE, P_TEXT, P_KEY };
+typedef enum sink_id { SINK_METRICS, SINK_CLASSES, SINK_SERIES, SINK_COSTS, SINK_COUNT_ } sink_id;
+typedef struct sink {
+  const char *table; /* the SQL table, for messages */
+  const char *key;   /* the record table's first column, its key; NULL: no key (summary) */
+  bool has_text;     /* the SQL table has a `text` column for TEXT cells */
+  const char *sql;
+} sink;
+static const sink SINKS[SINK_COUNT_] = {
+    [SINK_METRICS] = {"metrics", NULL, true,
+                      "INSERT INTO metrics(run_id, name, unit, value, text)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5)"},
+    [SINK_CLASSES] = {"class_metrics", "class", true,
+                      "INSERT INTO class_metrics(run_id, class, name, unit, value, text)"
+                      " VALUES (?1, ?6, ?2, ?3, ?4, ?5)"},
+    [SINK_SERIES] = {"series", "t_s", false,
+                     "INSERT INTO series(run_id, t_s, name, unit, value)"
+                     " VALUES (?1, ?6, ?2, ?3, ?4)"},
+    [SINK_COSTS] = {"costs", "component", false,
+                    "INSERT INTO costs(run_id, component, name, unit, value)"
+                    " VALUES (?1, ?6, ?2, ?3, ?4)"},
+};
+
+/* An open database. Statements are prepared once at open; between writes every statement is
+ * reset with its parameters cleared, so an unbound parameter is NULL. */
+struct tf_store {
+  sqlite3 *db;
+  char *path; /* as given, for messages */
+  sqlite3_stmt *insert_run;
+  sqlite3_stmt *insert[SINK_COUNT_];
+  void (*row_hook)(void *ctx, size_t rows);
+  void *row_hook_ctx;
+  size_t rows; /* rows the current write has inserted */
+};
+
+/* Formats a failure into err (when given) and passes it through the error funnel. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+static int store_fail(char *err, size_t err_size, int code, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (err && err_size > 0)
+    snprintf(err, err_size, "%s", msg);
+  return TF_FAIL(code, "%s", msg);
+}
+
+static char *copy_string(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *c = malloc(n);
+  if (c)
+    memcpy(c, s, n);
+  return c;
+}
+
+/* The one integer a statement without parameters returns (a PRAGMA, a count). */
+static int query_int(sqlite3 *db, const char *sql, int64_t *v) {
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    return rc;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *v = sqlite3_column_int64(st, 0);
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* Ends the open transaction, if any, leaving the file as it was before it began. Some errors
+ * (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, ...) have already rolled it back ("Response To
+ * Errors Within A Transaction", https://www.sqlite.org/lang_transaction.html); a second
+ * ROLLBACK would only fail. */
+static void rollback(sqlite3 *db) {
+  if (!sqlite3_get_autocommit(db))
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* What the file holds, read inside the open transaction. */
+typedef struct identity {
+  int64_t application_id, user_version, schema_objects;
+} identity;
+
+static int read_identity(sqlite3 *db, identity *id) {
+  int rc = query_int(db, "PRAGMA application_id", &id->application_id);
+  if (rc == SQLITE_OK)
+    rc = query_int(db, "PRAGMA user_version", &id->user_version);
+  if (rc == SQLITE_OK)
+    rc = query_int(db, "SELECT count(*) FROM sqlite_master", &id->schema_objects);
+  return rc;
+}
+
+/* A message for an SQLite failure while opening: a file that is not SQLite gets the same
+ * sentence as another application's database. */
+static int open_failed(const tf_store *s, int rc, char *err, size_t err_size) {
+  if (rc == SQLITE_NOTADB)
+    return store_fail(err, err_size, TF_EDB, "%s: not a tokenfab results database (%s)", s->path,
+                      sqlite3_errmsg(s->db));
+  return store_fail(err, err_size, TF_EDB, "%s: cannot open the results database: %s", s->path,
+                    sqlite3_errmsg(s->db));
+}
+
+/* Refuses a file that is not a tokenfab database of a schema this build knows. */
+static int check_identity(const tf_store *s, const identity *id, char *err, size_t err_size) {
+  if (id->application_id != TF_STORE_APPLICATION_ID)
+    return store_fail(err, err_size, TF_EDB,
+                      "%s: not a tokenfab results database (SQLite application_id %#llx, "
+                      "tokenfab's is %#llx)",
+                      s->path, (unsigned long long)(uint32_t)id->application_id,
+                      (unsigned long long)TF_STORE_APPLICATION_ID);
+  if (id->user_version > TF_STORE_SCHEMA_VERSION)
+    return store_fail(err, err_size, TF_EDB,
+                      "%s: schema version %lld is newer than this tokenfab (%d); use a newer "
+                      "tokenfab",
+                      s->path, (long long)id->user_version, TF_STORE_SCHEMA_VERSION);
+  /* Version 1 is the first: nothing older to migrate. A later version upgrades here. */
+  if (id->user_version < 1)
+    return store_fail(err, err_size, TF_EDB,
+                      "%s: schema version %lld is not one this tokenfab knows (it writes %d)",
+                      s->path, (long long)id->user_version, TF_STORE_SCHEMA_VERSION);
+  return 0;
+}
+
+/* Gives a new (empty) file the schema, or checks an existing one. Both happen under the write
+ * lock of BEGIN IMMEDIATE, so two processes creating one file cannot both lay the schema down. */
+static int adopt_schema(tf_store *s, char *err, size_t err_size) {
+  int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  identity id = {0};
+  if (rc == SQLITE_OK)
+    rc = read_identity(s->db, &id);
+  bool empty = id.application_id == 0 && id.user_version == 0 && id.schema_objects == 0;
+  for (int i = 0; rc == SQLITE_OK && empty && i < SCHEMA_STATEMENTS; i++)
+    rc = sqlite3_exec(s->db, SCHEMA_SQL[i], NULL, NULL, NULL);
+  if (rc != SQLITE_OK) {
+    int status = open_failed(s, rc, err, err_size);
+    rollback(s->db);
+    return status;
+  }
+  int status = empty ? 0 : check_identity(s, &id, err, err_size);
+  if (status != 0) {
+    rollback(s->db);
+    return status;
+  }
+  rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+  if (rc != SQLITE_OK) {
+    status = open_failed(s, rc, err, err_size);
+    rollback(s->db);
+  }
+  return status;
+}
+
+static int prepare_statements(tf_store *s) {
+  int rc = sqlite3_prepare_v3(s->db, INSERT_RUN_SQL, -1, SQLITE_PREPARE_PERSISTENT,
+                              &s->insert_run, NULL);
+  for (int i = 0; i < SINK_COUNT_ && rc == SQLITE_OK; i++)
+    rc = sqlite3_prepare_v3(s->db, SINKS[i].sql, -1, SQLITE_PREPARE_PERSISTENT, &s->insert[i],
+                            NULL);
+  return rc;
+}
+
+int tf_store_open(const char *path, tf_store **out, char *err, size_t err_size) {
+  assert(path);
+  assert(out);
+  *out = NULL;
+  tf_store *s = calloc(1, sizeof *s);
+  if (!s || !(s->path = copy_string(path))) {
+    free(s);
+    return store_fail(err, err_size, TF_ENOMEM, "%s: out of memory opening the results database",
+                      path);
+  }
+  int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_busy_timeout(s->db, TF_STORE_BUSY_TIMEOUT_MS);
+  /* Per connection, and a no-op inside a transaction: set before the first BEGIN. */
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+  int status = 0;
+  if (rc != SQLITE_OK) {
+    status = s->db ? open_failed(s, rc, err, err_size)
+                   : store_fail(err, err_size, TF_ENOMEM,
+                                "%s: out of memory opening the results database", path);
+  }
+  if (status == 0)
+    status = adopt_schema(s, err, err_size);
+  if (status == 0 && (rc = prepare_statements(s)) != SQLITE_OK)
+    status = open_failed(s, rc, err, err_size);
+  if (status != 0) {
+    tf_store_close(s);
+    return status;
+  }
+  *out = s;
+  return 0;
+}
+
+void tf_store_close(tf_store *s) {
+  if (!s)
+    return;
+  sqlite3_finalize(s->insert_run);
+  for (int i = 0; i < SINK_COUNT_; i++)
+    sqlite3_finalize(s->insert[i]);
+  /* Every statement is finalized, so the connection closes now. */
+  int rc = sqlite3_close(s->db);
+  assert(rc == SQLITE_OK);
+  (void)rc;
+  free(s->path);
+  free(s);
+}
+
+void tf_store_set_row_hook(tf_store *s, void (*hook)(void *ctx, size_t rows), void *ctx) {
+  assert(s);
+  s->row_hook = hook;
+  s->row_hook_ctx = ctx;
+}
+
+/* Steps an INSERT, then readies it for the next row. The message of a failure is still
+ * sqlite3_errmsg's afterwards: sqlite3_reset reports the same error. */
+static int insert_row(tf_store *s, sqlite3_stmt *st) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE)
+    return rc;
+  s->rows++;
+  if (s->row_hook)
+    s->row_hook(s->row_hook_ctx, s->rows);
+  return SQLITE_OK;
+}
+
+/* The seed's 64 bits as SQLite's signed INTEGER: seeds of 2^63 and above read back negative
+ * (the same bits; SQL's printf('%llu', seed) shows them unsigned). Written without the
+ * implementation-defined conversion of an out-of-range unsigned value. */
+static int64_t seed_bits(uint64_t seed) {
+  return seed <= (uint64_t)INT64_MAX ? (int64_t)seed : -(int64_t)(UINT64_MAX - seed) - 1;
+}
+
+static int insert_run(tf_store *s, const tf_run_record *r, int64_t *run_id, char *err,
+                      size_t err_size) {
+  sqlite3_stmt *st = s->insert_run;
+  int rc = sqlite3_bind_text(st, RUN_NAME, r->scenario_name, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text(st, RUN_PATH, r->scenario_path, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text(st, RUN_SHA256, r->scenario_sha256, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text64(st, RUN_TEXT, r->scenario_text, r->scenario_len, SQLITE_STATIC,
+                             SQLITE_UTF8);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text(st, RUN_OVERRIDES, r->overrides, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_int64(st, RUN_SEED, seed_bits(r->seed));
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text(st, RUN_VERSION, r->version, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text(st, RUN_STARTED, r->started_utc, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK && isfinite(r->wall_s))
+    rc = sqlite3_bind_double(st, RUN_WALL, r->wall_s);
+  if (rc == SQLITE_OK)
+    rc = insert_row(s, st);
+  else
+    sqlite3_clear_bindings(st);
+  if (rc != SQLITE_OK)
+    return store_fail(err, err_size, TF_EDB, "%s: cannot write the run: runs: %s", s->path,
+                      sqlite3_errmsg(s->db));
+  *run_id = sqlite3_last_insert_rowid(s->db);
+  return 0;
+}
+
+/* Binds a key cell to P_KEY; NULL and non-finite keys stay NULL, which NOT NULL refuses. */
+static int bind_key(sqlite3_stmt *st, const tf_cell *c) {
+  switch (c->kind) {
+  case TF_CELL_TEXT:
+    return sqlite3_bind_text(st, P_KEY, c->text, -1, SQLITE_STATIC);
+  case TF_CELL_INT:
+    return sqlite3_bind_int64(st, P_KEY, c->integer);
+  case TF_CELL_REAL:
+    return isfinite(c->real) ? sqlite3_bind_double(st, P_KEY, c->real) : SQLITE_OK;
+  case TF_CELL_NULL:
+    break;
+  }
+  return SQLITE_OK;
+}
+
+/* Binds a metric cell: numbers to P_VALUE, text to P_TEXT; NULL and non-finite stay NULL. */
+static int bind_value(sqlite3_stmt *st, const tf_cell *c) {
+  switch (c->kind) {
+  case TF_CELL_REAL:
+    return isfinite(c->real) ? sqlite3_bind_double(st, P_VALUE, c->real) : SQLITE_OK;
+  case TF_CELL_INT:
+    return sqlite3_bind_int64(st, P_VALUE, c->integer);
+  case TF_CELL_TEXT:
+    return sqlite3_bind_text(st, P_TEXT, c->text, -1, SQLITE_STATIC);
+  case TF_CELL_NULL:
+    break;
+  }
+  return SQLITE_OK;
+}
+
+/* Inserts one metric: column col of a row whose key cell is key (NULL for the summary). */
+static int insert_metric(tf_store *s, sqlite3_stmt *st, int64_t run_id, const tf_cell *key,
+                         const tf_column *col, const tf_cell *cell) {
+  int rc = sqlite3_bind_int64(st, P_RUN_ID, run_id);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text(st, P_NAME, col->name, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text(st, P_UNIT, col->unit, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK && key)
+    rc = bind_key(st, key);
+  if (rc == SQLITE_OK)
+    rc = bind_value(st, cell);
+  if (rc != SQLITE_OK) {
+    sqlite3_clear_bindings(st);
+    return rc;
+  }
+  return insert_row(s, st);
+}
+
+/* Inserts every cell of table t but its key column, one row per (key, column). */
+static int insert_table(tf_store *s, sink_id which, int64_t run_id, const tf_table *t, char *err,
+                        size_t err_size) {
+  const sink *k = &SINKS[which];
+  if (t->n_rows == 0)
+    return 0;
+  assert(!k->key || (t->n_cols > 0 && strcmp(t->cols[0].name, k->key) == 0));
+  size_t first = k->key ? 1 : 0; /* the first metric column */
+  for (size_t r = 0; r < t->n_rows; r++) {
+    const tf_cell *row = &t->cells[r * t->n_cols];
+    for (size_t c = first; c < t->n_cols; c++) {
+      if (row[c].kind == TF_CELL_TEXT && !k->has_text)
+        return store_fail(err, err_size, TF_EDB,
+                          "%s: cannot write the run: %s row %zu, column %s: text in a table that "
+                          "holds numbers only",
+                          s->path, k->table, r + 1, t->cols[c].name);
+      int rc = insert_metric(s, s->insert[which], run_id, k->key ? &row[0] : NULL, &t->cols[c],
+                             &row[c]);
+      if (rc != SQLITE_OK)
+        return store_fail(err, err_size, TF_EDB,
+                          "%s: cannot write the run: %s row %zu, column %s: %s", s->path,
+                          k->table, r + 1, t->cols[c].name, sqlite3_errmsg(s->db));
+    }
+  }
+  return 0;
+}
+
+int tf_store_write_run(tf_store *s, const tf_run_record *r, int64_t *run_id, char *err,
+                       size_t err_size) {
+  assert(s);
+  assert(r);
+  assert(run_id);
+  assert(r->summary.n_rows <= 1);
+  s->rows = 0;
+  if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    return store_fail(err, err_size, TF_EDB, "%s: cannot start writing the run: %s", s->path,
+                      sqlite3_errmsg(s->db));
+  int64_t id = 0;
+  int status = insert_run(s, r, &id, err, err_size);
+  const tf_table *tables[SINK_COUNT_] = {
+      [SINK_METRICS] = &r->summary,
+      [SINK_CLASSES] = &r->classes,
+      [SINK_SERIES] = &r->series,
+      [SINK_COSTS] = &r->costs,
+  };
+  for (int i = 0; i < SINK_COUNT_ && status == 0; i++)
+    status = insert_table(s, (sink_id)i, id, tables[i], err, err_size);
+  if (status == 0 && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    status = store_fail(err, err_size, TF_EDB, "%s: cannot commit the run: %s", s->path,
+                        sqlite3_errmsg(s->db));
+  if (status != 0) {
+    rollback(s->db);
+    return status;
+  }
+  *run_id = id;
+  return 0;
+}
