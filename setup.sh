@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian 12), builds tokenfab, then runs the default scenario or the tests.
 #
-#   ./setup.sh                 build, then run scenarios/default.yaml
+#   ./setup.sh                 build, then run scenarios/default.yaml, writing results/ (the
+#                              database results/results.db and its CSV files)
 #   ./setup.sh test            build, then run the whole test suite (ctest)
 #   ./setup.sh test --sanitize the same in build-asan/, under AddressSanitizer + UBSan
 #
@@ -22,6 +23,8 @@ for arg in "$@"; do
 done
 
 packages=(build-essential cmake pkg-config libgsl-dev libsqlite3-dev libyaml-dev libcsv-dev)
+# The tests also open the CSV output in a real spreadsheet program (Gnumeric's ssconvert).
+if [ "$mode" = test ]; then packages+=(gnumeric); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -58,5 +61,5 @@ if [ "$mode" = test ]; then
   fi
   ctest --test-dir "$build" --output-on-failure -j "$jobs" "${exclude[@]}"
 else
-  "$build/cli/tokenfab" run scenarios/default.yaml
+  "$build/cli/tokenfab" run scenarios/default.yaml --csv results
 fi

@@ -47,9 +47,21 @@ int tf_cli_open_scenario(int argc, char **argv, struct tf_scenario *s);
 struct tf_perf_config;
 int tf_cli_perf_config(const struct tf_scenario *s, struct tf_perf_config *cfg);
 
-/* Simulates a scenario's workload on its serving fleet and prints the summary; series_ns > 0
- * adds a time series in intervals that long; exact_steps makes every iteration an event. */
-int tf_cli_serve(struct tf_scenario *s, int64_t series_ns, bool exact_steps);
+/* What `run` does beyond simulating: see tf_cli_serve. */
+typedef struct tf_cli_run_opts {
+  int64_t series_ns;   /* > 0: print a time series in intervals this long */
+  bool exact_steps;    /* every model iteration an event */
+  const char *csv_dir; /* NULL: no CSV */
+  const char *db_path; /* NULL: the default (docs/DATABASE.md) */
+  bool no_db;          /* write no database */
+  const char *const *sets; /* the --set texts, recorded with the run */
+  size_t n_sets;
+} tf_cli_run_opts;
+
+/* Simulates a scenario's workload on its serving fleet, prints the summary (with costs when the
+ * scenario has `economics`), and records the run in the results database and, with csv_dir, as
+ * CSV files. */
+int tf_cli_serve(struct tf_scenario *s, const tf_cli_run_opts *o);
 
 /* Checks a scenario's `serving` deployment against its model and hardware: layout, GPUs
  * available, memory fit. Prints what is wrong at the scenario's lines (with suggestions) and

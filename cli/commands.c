@@ -131,60 +131,87 @@ static void print_header(FILE *f, const tf_scenario *s) {
   }
 }
 
+/* A value option that must not be empty: 0, or the usage error's exit status. */
+static int need_value(const char *opt, const char *value, const char *what) {
+  if (value && *value)
+    return 0;
+  char msg[128];
+  snprintf(msg, sizeof msg, "%s needs %s%%s", opt, what);
+  return tf_cli_usage_error("run", msg, "");
+}
+
 int tf_cli_run(int argc, char **argv) {
-  /* --series and --exact-steps are run's own; the rest is shared with validate and perf. */
+  /* run's own options; the rest is shared with validate and perf. */
   char **rest = calloc((size_t)argc + 1, sizeof *rest);
   if (!rest) {
     fprintf(stderr, "tokenfab run: out of memory\n");
     return TF_EXIT_FAILURE;
   }
-  int n = 0;
+  int n = 0, rc = TF_EXIT_OK;
   const char *series = NULL;
-  bool exact = false;
-  for (int i = 0; i < argc; i++) {
+  tf_cli_run_opts o = {0};
+  for (int i = 0; rc == TF_EXIT_OK && i < argc; i++) {
     if (strcmp(argv[i], "--") == 0) {
       for (; i < argc; i++)
         rest[n++] = argv[i];
       break;
     }
-    if (strcmp(argv[i], "--exact-steps") == 0) {
-      exact = true;
-      continue;
-    }
-    if (tf_cli_option(argc, argv, &i, "--series", &series)) {
-      if (!series || !*series) {
-        free(rest);
-        return tf_cli_usage_error("run", "--series needs an interval, as in --series 10min%s",
-                                  "");
-      }
-      continue;
-    }
-    rest[n++] = argv[i];
+    if (strcmp(argv[i], "--exact-steps") == 0)
+      o.exact_steps = true;
+    else if (strcmp(argv[i], "--no-db") == 0)
+      o.no_db = true;
+    else if (tf_cli_option(argc, argv, &i, "--series", &series))
+      rc = need_value("--series", series, "an interval, as in --series 10min");
+    else if (tf_cli_option(argc, argv, &i, "--csv", &o.csv_dir))
+      rc = need_value("--csv", o.csv_dir, "a folder, as in --csv results");
+    else if (tf_cli_option(argc, argv, &i, "--db", &o.db_path))
+      rc = need_value("--db", o.db_path, "a file, as in --db results.db");
+    else
+      rest[n++] = argv[i];
   }
-  int64_t series_ns = 0;
-  if (series) {
+  if (rc == TF_EXIT_OK && o.no_db && o.db_path)
+    rc = tf_cli_usage_error("run", "--db and --no-db contradict each other%s", "");
+  if (rc == TF_EXIT_OK && series) {
     tf_unit_error err;
-    if (tf_unit_parse_ns(series, &series_ns, &err) != 0 || series_ns <= 0) {
-      free(rest);
-      return tf_cli_usage_error("run", "--series: expected a time such as \"10 min\", got '%s'",
-                                series);
-    }
+    if (tf_unit_parse_ns(series, &o.series_ns, &err) != 0 || o.series_ns <= 0)
+      rc = tf_cli_usage_error("run", "--series: expected a time such as \"10 min\", got '%s'",
+                              series);
+  }
+  tf_cli_scenario_args args = {0};
+  if (rc == TF_EXIT_OK)
+    rc = tf_cli_parse_scenario_args(n, rest, &args);
+  free(rest);
+  if (rc != TF_EXIT_OK) {
+    free(args.sets);
+    return rc;
   }
   tf_scenario s = {0};
-  int rc = tf_cli_open_scenario(n, rest, &s);
-  free(rest);
-  if (rc != TF_EXIT_OK)
-    return rc;
-  if (s.n_workload > 0) {
-    print_header(stdout, &s);
-    rc = tf_cli_serve(&s, series_ns, exact);
-    tf_scenario_destroy(&s);
+  rc = tf_cli_load_scenario(&args, "run", &s);
+  o.sets = args.sets;
+  o.n_sets = args.n_sets;
+  if (rc != TF_EXIT_OK) {
+    free(args.sets);
     return rc;
   }
+  if (s.n_workload > 0) {
+    print_header(stdout, &s);
+    rc = tf_cli_serve(&s, &o);
+    tf_scenario_destroy(&s);
+    free(args.sets);
+    return rc;
+  }
+  free(args.sets);
   if (!s.queue.present) {
     fprintf(stderr,
             "%s: nothing to run: the scenario has neither a `workload` (served by the fleet) nor "
             "a `queue` section (see docs/SCENARIOS.md)\n",
+            s.path);
+    tf_scenario_destroy(&s);
+    return TF_EXIT_USAGE;
+  }
+  if (o.csv_dir || o.db_path) {
+    fprintf(stderr, "%s: --csv and --db record serving runs; this scenario runs the reference "
+                    "queue (no `workload`), whose results are printed only\n",
             s.path);
     tf_scenario_destroy(&s);
     return TF_EXIT_USAGE;

@@ -1,14 +1,23 @@
 /* tokenfab run on a scenario with a workload: the serving simulation. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "cli.h"
+#include "csv_out.h"
 #include "error.h"
 #include "perf.h"
+#include "record.h"
 #include "scenario.h"
 #include "serving.h"
 #include "serving_report.h"
+#include "sha256.h"
+#include "store.h"
+#include "tco.h"
 #include "traffic.h"
 #include "units.h"
 
@@ -78,7 +87,204 @@ static void print_class(const tf_scenario_class *c) {
   printf("\n");
 }
 
-int tf_cli_serve(tf_scenario *s, int64_t series_ns, bool exact_steps) {
+/* Seconds on a monotonic clock. */
+static double wall_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void utc_now(char *buf, size_t size) {
+  time_t now = time(NULL);
+  struct tm tm;
+  if (gmtime_r(&now, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    snprintf(buf, size, "unknown");
+}
+
+/* The time series kept for the record (and the peak power) when --series sets none: the longest
+ * round interval that still cuts the window into at least RECORD_INTERVALS, else window /
+ * RECORD_INTERVALS. A presentation choice: enough points for a chart, few enough rows. */
+#define RECORD_INTERVALS 50
+static int64_t record_series_ns(int64_t window_ns) {
+  static const int64_t round_s[] = {86400, 21600, 3600, 1800, 600, 300, 60, 30, 10, 5, 1};
+  for (size_t i = 0; i < sizeof round_s / sizeof round_s[0]; i++)
+    if (window_ns / (round_s[i] * INT64_C(1000000000)) >= RECORD_INTERVALS)
+      return round_s[i] * INT64_C(1000000000);
+  return window_ns / RECORD_INTERVALS > 0 ? window_ns / RECORD_INTERVALS : 1;
+}
+
+/* The cost side of the scenario's economics for the simulated fleet: the serving hardware item's
+ * systems and GPUs (what was bought, busy or not), and the IT power the facility provides for
+ * them: their rated power (the catalogue's, else the simulated nameplate), at most the IT
+ * envelope. */
+static void tco_inputs(const tf_scenario *s, const tf_serving_result *r, double gpus,
+                       tf_tco_inputs *in) {
+  const tf_scenario_economics *e = &s->economics;
+  const tf_scenario_hardware *hw = &s->hardware[s->serving.hardware_index];
+  double systems = (double)hw->count;
+  double rated = hw->entry && hw->entry->has.power ? systems * hw->entry->power_w
+                                                   : r->full_power_it_w;
+  double envelope = s->site.present ? s->site.power_w / s->site.pue : 0;
+  double provisioned = envelope > 0 && envelope < rated ? envelope : rated;
+  *in = (tf_tco_inputs){
+      .rented = e->rented,
+      .gpus = gpus,
+      .rental_usd_per_gpu_s = e->rental_usd_per_gpu_s,
+      .energy_in_rental = e->energy_in_price,
+      .method = e->method,
+      .cost_of_capital = e->cost_of_capital,
+      .maintenance_per_year = e->maintenance_per_year,
+      .colocation_usd_per_w_s = e->colocation_usd_per_w_s,
+      .staff_software_usd_per_gpu_s = e->staff_software_usd_per_gpu_s,
+      .electricity_usd_per_j = s->site.electricity_usd_per_j,
+      .provisioned_it_w = provisioned,
+      .horizon_s = e->horizon_s,
+      .allocation = e->allocation,
+      .has_prices = e->has_prices,
+      .price_input_usd = e->price_input_usd,
+      .price_input_cached_usd = e->price_input_cached_usd,
+      .price_output_usd = e->price_output_usd,
+  };
+  if (e->rented)
+    return;
+  double systems_usd = systems * e->system_price_usd;
+  in->capex_usd[TF_ASSET_SYSTEMS] = systems_usd;
+  in->capex_usd[TF_ASSET_NETWORKING] =
+      e->networking_share > 0 ? e->networking_share * systems_usd : e->networking_per_gpu_usd * gpus;
+  in->capex_usd[TF_ASSET_STORAGE] = e->storage_per_gpu_usd * gpus;
+  in->capex_usd[TF_ASSET_FACILITY] = e->facility_usd_per_w * provisioned;
+  for (int a = TF_ASSET_SYSTEMS; a < TF_ASSET_FACILITY; a++)
+    in->life_s[a] = e->life_s;
+  in->life_s[TF_ASSET_FACILITY] = e->facility_life_s;
+}
+
+/* What the window produced, for the cost model. */
+static void tco_usage(const tf_scenario *s, const tf_serving_result *r, tf_tco_usage *u) {
+  double w = r->window_s;
+  double cached = 0;
+  for (size_t i = 0; i < r->n_classes; i++)
+    cached += r->per_class[i].input_tokens_per_s * w * s->workload[i].prefix_hit;
+  *u = (tf_tco_usage){.window_s = w,
+                      .facility_energy_j = r->facility_energy_j,
+                      .input_tokens = r->total.input_tokens_per_s * w,
+                      .input_cached_tokens = cached,
+                      .output_tokens = r->total.output_tokens_per_s * w,
+                      .goodput_output_tokens = r->total.goodput_tokens_per_s * w,
+                      .prefill_gpu_s = r->prefill_gpu_s,
+                      .decode_gpu_s = r->decode_gpu_s};
+}
+
+/* Joins the --set texts one per line for the record. NULL when out of memory. */
+static char *join_sets(const tf_cli_run_opts *o) {
+  size_t n = 1;
+  for (size_t i = 0; i < o->n_sets; i++)
+    n += strlen(o->sets[i]) + 1;
+  char *out = malloc(n), *p = out;
+  if (!out)
+    return NULL;
+  for (size_t i = 0; i < o->n_sets; i++)
+    p += sprintf(p, "%s%s", i ? "\n" : "", o->sets[i]);
+  *p = '\0';
+  return out;
+}
+
+/* Writes the record to the results database (unless --no-db) and the CSV folder (with --csv).
+ * Messages go to stderr: stdout stays the same for the same scenario and seed. */
+static int save(const tf_cli_run_opts *o, const tf_run_record *rec) {
+  char err[512];
+  int64_t run_id = 0;
+  if (!o->no_db) {
+    char path[4096];
+    if (o->db_path)
+      snprintf(path, sizeof path, "%s", o->db_path);
+    else if (o->csv_dir)
+      snprintf(path, sizeof path, "%s/results.db", o->csv_dir);
+    else
+      snprintf(path, sizeof path, "tokenfab-results.db");
+    if (o->csv_dir && !o->db_path && mkdir(o->csv_dir, 0777) != 0 && errno != EEXIST) {
+      fprintf(stderr, "tokenfab run: cannot create the folder %s: %s\n", o->csv_dir,
+              strerror(errno));
+      return TF_EXIT_FAILURE;
+    }
+    tf_store *db = NULL;
+    int rc = tf_store_open(path, &db, err, sizeof err);
+    if (rc == 0)
+      rc = tf_store_write_run(db, rec, &run_id, err, sizeof err);
+    tf_store_close(db);
+    if (rc) {
+      fprintf(stderr, "tokenfab run: %s\n", err);
+      return TF_EXIT_FAILURE;
+    }
+    fprintf(stderr, "results: run %" PRId64 " written to %s\n", run_id, path);
+  }
+  if (o->csv_dir) {
+    if (tf_csv_write_run(o->csv_dir, rec, run_id, err, sizeof err)) {
+      fprintf(stderr, "tokenfab run: %s\n", err);
+      return TF_EXIT_FAILURE;
+    }
+    fprintf(stderr, "results: CSV written to %s/ (summary, classes, series, costs)\n",
+            o->csv_dir);
+  }
+  return TF_EXIT_OK;
+}
+
+/* Costs, the binding constraint, and the record of a finished run. */
+static int finish(const tf_scenario *s, const tf_cli_run_opts *o, const tf_serving_config *cfg,
+                  const tf_serving_result *res, const tf_serving_result *base,
+                  const char *started, double wall_start) {
+  int64_t per_replica = cfg->pool.perf.layout.tp * cfg->pool.perf.layout.dp *
+                        cfg->pool.perf.layout.pp;
+  const tf_scenario_hardware *hw = &s->hardware[s->serving.hardware_index];
+  double serving_gpus = (double)(s->serving.replicas * per_replica);
+  double gpus = hw->entry && hw->entry->has.gpus ? (double)hw->count * (double)hw->entry->gpus
+                                                 : serving_gpus;
+  tf_tco_inputs in;
+  tf_tco_result tco;
+  bool costed = s->economics.present;
+  if (costed) {
+    tf_tco_usage use;
+    tco_inputs(s, res, gpus, &in);
+    tco_usage(s, res, &use);
+    tf_err_clear();
+    if (tf_tco_check(&in) != 0 || tf_tco_compute(&in, &use, &tco) != 0) {
+      fprintf(stderr, "%s: error: the costs cannot be computed: %s\n", s->path, tf_err_reason());
+      return TF_EXIT_USAGE;
+    }
+    tf_serving_report_costs(stdout, &in, &tco);
+  }
+  char why[256];
+  tf_binding b = tf_binding_of(cfg, res, why, sizeof why);
+  printf("\nbinding    %s: %s\n", tf_binding_name(b), why);
+
+  tf_run_record rec = {.scenario_name = s->name,
+                       .scenario_path = s->path,
+                       .scenario_text = s->text,
+                       .scenario_len = s->text_len,
+                       .seed = s->seed,
+                       .version = TF_VERSION};
+  snprintf(rec.started_utc, sizeof rec.started_utc, "%s", started);
+  tf_sha256_hex(s->text, s->text_len, rec.scenario_sha256);
+  char *sets = join_sets(o);
+  int rc = sets ? tf_record_serving(&rec, cfg, res, base, costed ? &in : NULL,
+                                    costed ? &tco : NULL, gpus)
+                : TF_ENOMEM;
+  if (rc) {
+    free(sets);
+    fprintf(stderr, "tokenfab run: out of memory\n");
+    return TF_EXIT_FAILURE;
+  }
+  rec.overrides = sets;
+  rec.wall_s = wall_now() - wall_start;
+  rc = save(o, &rec);
+  tf_run_record_fini(&rec);
+  free(sets);
+  return rc;
+}
+
+int tf_cli_serve(tf_scenario *s, const tf_cli_run_opts *o) {
+  double wall_start = wall_now();
+  char started[32];
+  utc_now(started, sizeof started);
   tf_perf_config perf;
   int rc = tf_cli_perf_config(s, &perf);
   if (rc != TF_EXIT_OK)
@@ -115,8 +321,9 @@ int tf_cli_serve(tf_scenario *s, int64_t series_ns, bool exact_steps) {
                .kv_tokens = (int64_t)(mem.max_tokens * (double)perf.layout.dp)},
       .warmup_ns = s->warmup_ns,
       .duration_ns = s->duration_ns,
-      .exact_steps = exact_steps,
-      .series_interval_ns = series_ns,
+      .exact_steps = o->exact_steps,
+      .series_interval_ns = o->series_ns > 0 ? o->series_ns
+                                             : record_series_ns(s->duration_ns - s->warmup_ns),
       .power_profile = tf_power_profile_default(),
       .cap_policy = s->site.present ? s->site.capping : TF_CAP_NONE,
       .gpu_cap_w = s->site.gpu_cap_w,
@@ -171,7 +378,7 @@ int tf_cli_serve(tf_scenario *s, int64_t series_ns, bool exact_steps) {
   printf("           per replica: up to %" PRId64 " sequences and %" PRId64
          " tokens a step, KV cache %.6g tokens; %s%s\n",
          cfg.pool.max_batch_seqs, perf.max_batch_tokens, (double)cfg.pool.kv_tokens,
-         exact_steps ? "every iteration an event" : "decode runs coalesced",
+         o->exact_steps ? "every iteration an event" : "decode runs coalesced",
          perf.speculation.draft_tokens > 0 ? ", speculative decoding" : "");
   for (size_t i = 0; i < s->n_workload; i++)
     print_class(&s->workload[i]);
@@ -201,6 +408,8 @@ int tf_cli_serve(tf_scenario *s, int64_t series_ns, bool exact_steps) {
     return bad_input ? TF_EXIT_USAGE : TF_EXIT_FAILURE;
   }
   tf_serving_report_print(stdout, &cfg, &res);
+  tf_serving_result base = {0};
+  bool have_base = false;
   if (cfg.n_failures > 0) {
     /* The same traffic without failures, for their cost. */
     tf_serving_config clean = cfg;
@@ -208,14 +417,14 @@ int tf_cli_serve(tf_scenario *s, int64_t series_ns, bool exact_steps) {
     clean.n_failures = 0;
     for (size_t i = 0; i < s->n_workload; i++)
       sources[i] = (class_source){.c = &s->workload[i]};
-    tf_serving_result base;
     rc = tf_serving_run(&clean, s->seed, &base, NULL);
     if (rc == 0) {
+      have_base = true;
       tf_serving_report_failures(stdout, &res, &base);
-      tf_serving_result_fini(&base);
     }
   }
-  tf_serving_report_series(stdout, &res);
+  if (o->series_ns > 0)
+    tf_serving_report_series(stdout, &res);
   fprintf(stderr,
           "engine: %" PRIu64 " events (%" PRIu64 " scheduled, %" PRIu64 " cancelled), peak %zu "
           "pending, %.3g events/s, %.3g requests/s; wall time: setup %.3f s, run %.3f s, final "
@@ -223,13 +432,17 @@ int tf_cli_serve(tf_scenario *s, int64_t series_ns, bool exact_steps) {
           st.events_processed, st.events_scheduled, st.events_cancelled, st.peak_pending,
           st.events_per_s, (double)res.requests_arrived / (st.wall_run_s > 0 ? st.wall_run_s : 1),
           st.wall_setup_s, st.wall_run_s, st.wall_final_s);
+  if (rc) {
+    fprintf(stderr, "%s: the simulation without failures failed: %s\n", s->path, tf_err_reason());
+    rc = TF_EXIT_FAILURE;
+  } else {
+    rc = finish(s, o, &cfg, &res, have_base ? &base : NULL, started, wall_start);
+  }
+  if (have_base)
+    tf_serving_result_fini(&base);
   tf_serving_result_fini(&res);
   free(classes);
   free(sources);
   free(failures);
-  if (rc) {
-    fprintf(stderr, "%s: the simulation without failures failed: %s\n", s->path, tf_err_reason());
-    return TF_EXIT_FAILURE;
-  }
-  return TF_EXIT_OK;
+  return rc;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "economics.h"
 #include "error.h"
 #include "moe_routing.h"
 #include "override.h"
@@ -27,7 +28,7 @@ typedef struct top_raw {
 
 enum { TOP_NAME, TOP_DESCRIPTION, TOP_SEED, TOP_DURATION, TOP_WARMUP, TOP_CATALOGS,
        TOP_OVERRIDES, TOP_SITE, TOP_HARDWARE, TOP_MODEL, TOP_QUEUE, TOP_SERVING, TOP_WORKLOAD,
-       TOP_FAILURES, TOP_N };
+       TOP_FAILURES, TOP_ECONOMICS, TOP_N };
 
 static const tf_schema_field top_fields[TOP_N] = {
     [TOP_NAME] = {.key = "name", .type = TF_SCHEMA_STRING, .required = true,
@@ -61,6 +62,8 @@ static const tf_schema_field top_fields[TOP_N] = {
                       .help = "component failures and repairs (gpu, node, rack, link)"},
     [TOP_WORKLOAD] = {.key = "workload", .type = TF_SCHEMA_CUSTOM,
                       .help = "request classes: the traffic the fleet serves"},
+    [TOP_ECONOMICS] = {.key = "economics", .type = TF_SCHEMA_CUSTOM,
+                       .help = "what the factory costs: own or rent, prices"},
 };
 static const tf_schema top_schema = {"scenario", top_fields, TOP_N};
 
@@ -1525,6 +1528,23 @@ static void resolve_names(tf_scenario *out, const tf_ytree_node *const *system_a
   }
 }
 
+/* `economics:`, and what it needs of the other sections: a workload to cost, and an electricity
+ * price whenever energy is billed. */
+static void load_economics(const tf_ytree_node *root, const tf_ytree_node *const *where,
+                           tf_scenario *out, tf_diags *d) {
+  const tf_ytree_node *key = key_named(root, "economics");
+  assert(key);
+  tf_economics_load(key, where[TOP_ECONOMICS], &out->economics, d);
+  if (!where[TOP_WORKLOAD])
+    tf_diags_error(d, key->file, key->line, key->col,
+                   "economics: needs a workload section: the costs are spread over the tokens it "
+                   "generates");
+  if (tf_economics_bills_energy(&out->economics) && !out->site.has_electricity_price)
+    tf_diags_error(d, key->file, key->line, key->col,
+                   "economics: energy is billed (%s), so site.electricity_price is needed",
+                   out->economics.rented ? "energy_in_price: false" : "ownership \"own\"");
+}
+
 /* Validates root into out. 0 or TF_ENOMEM; problems go to d. */
 static int load_tree(const char *path, const tf_ytree_node *root, const char *catalog_dir,
                      tf_scenario *out, tf_diags *d) {
@@ -1571,6 +1591,8 @@ static int load_tree(const char *path, const tf_ytree_node *root, const char *ca
     assert(fleet.workload_at);
     rc = load_workload(fleet.workload_at, where[TOP_WORKLOAD], hardware_reported, out, d);
   }
+  if (rc == 0 && where[TOP_ECONOMICS])
+    load_economics(root, where, out, d);
   if (rc == 0)
     rc = load_catalog(path, catalog_dir, where, out, d);
   if (rc == 0) {

@@ -12,6 +12,7 @@
 #include "dist.h"
 #include "perf.h"
 #include "serving.h"
+#include "tco.h"
 #include "traffic.h"
 
 /* The layout counts of `serving:`, in the order of serving.layout_origin[]. */
@@ -51,6 +52,36 @@ typedef struct tf_scenario_class {
   tf_traffic_trace *trace;
   tf_length_hist *input_hist, *output_hist;
 } tf_scenario_class;
+
+/* `economics:`: what the factory costs (docs/ECONOMICS.md). Money in USD, times in s, prices per
+ * SI unit (per J, per GPU-second, per W-second, per token). Invariants after a successful load:
+ * rented ones have rental_usd_per_gpu_s > 0 and no owned-only field set; owned ones have
+ * system_price_usd > 0, life_s > 0, facility_life_s > 0 when facility_usd_per_w > 0, at most one
+ * of networking_share and networking_per_gpu_usd, cost_of_capital only with the annuity method;
+ * the site has an electricity price whenever energy is billed; a workload is present. */
+typedef struct tf_scenario_economics {
+  bool present;
+  bool rented;
+  double rental_usd_per_gpu_s;
+  bool energy_in_price;          /* rented: the price includes power (default true) */
+  double system_price_usd;       /* owned: one system of the serving hardware item */
+  double networking_share;       /* of systems capex (0: none) */
+  double networking_per_gpu_usd; /* or an amount per GPU (0: none) */
+  double storage_per_gpu_usd;
+  double facility_usd_per_w;     /* build cost per W of provisioned IT power (0: none) */
+  double life_s;                 /* depreciation life of systems, networking and storage */
+  double facility_life_s;
+  tf_tco_method method;
+  double cost_of_capital;        /* per year */
+  double maintenance_per_year;   /* share of hardware capex */
+  double colocation_usd_per_w_s;
+  double staff_software_usd_per_gpu_s;
+  double horizon_s;              /* default: life_s (owned), one year (rented) */
+  tf_tco_allocation allocation;  /* default gpu_time */
+  bool has_prices;
+  double price_input_usd, price_input_cached_usd, price_output_usd; /* per token */
+  tf_catalog_origin origin;      /* where `economics:` was written */
+} tf_scenario_economics;
 
 /* A loaded scenario. The caller owns the struct (it may live on the stack); every field is filled
  * by tf_scenario_load and read-only afterwards; tf_scenario_destroy frees what it points to.
@@ -129,6 +160,7 @@ typedef struct tf_scenario {
    * 0: the fleet sets them); NULL, 0 when absent. */
   tf_failure_class *failures;
   size_t n_failures;
+  tf_scenario_economics economics; /* present == false when absent */
   tf_catalog *catalog; /* built-in + `catalogs:` files + `overrides:`; owned */
 } tf_scenario;
 

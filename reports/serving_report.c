@@ -65,9 +65,11 @@ void tf_serving_report_print(FILE *f, const tf_serving_config *cfg, const tf_ser
           r->iterations, r->runs, r->runs ? (double)r->iterations / (double)r->runs : 0.0);
   if (!cfg->power_profile)
     return;
+  char peak[64] = " (the mean: no time series)";
+  if (r->n_series)
+    snprintf(peak, sizeof peak, " (highest %.4g s mean)", (double)cfg->series_interval_ns * 1e-9);
   fprintf(f, "\npower      IT %.4g kW mean, %.4g kW peak%s; facility %.4g kW mean at PUE %g\n",
-          r->it_power_mean_w * 1e-3, r->it_power_peak_w * 1e-3,
-          r->n_series ? " (interval means)" : " (add --series for peaks)",
+          r->it_power_mean_w * 1e-3, r->it_power_peak_w * 1e-3, peak,
           r->facility_power_mean_w * 1e-3, cfg->pue > 0 ? cfg->pue : 1.0);
   fprintf(f, "           nameplate %.4g kW (every GPU at TDP, hosts at full power)",
           r->full_power_it_w * 1e-3);
@@ -119,4 +121,53 @@ void tf_serving_report_series(FILE *f, const tf_serving_result *r) {
             s->start_s, s->arrivals, s->completed, s->output_tokens, s->waiting, s->in_system,
             s->busy_fraction, s->it_power_w * 1e-3);
   }
+}
+
+/* Money as people read it: "3.45 M USD", "512 k USD", "0.61 USD". */
+static const char *money(double usd, char *buf, size_t size) {
+  static const struct {
+    double scale;
+    const char *prefix;
+  } steps[] = {{1e9, "B "}, {1e6, "M "}, {1e3, "k "}};
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+    if (fabs(usd) >= steps[i].scale) {
+      snprintf(buf, size, "%.4g %sUSD", usd / steps[i].scale, steps[i].prefix);
+      return buf;
+    }
+  snprintf(buf, size, "%.4g USD", usd);
+  return buf;
+}
+
+void tf_serving_report_costs(FILE *f, const tf_tco_inputs *in, const tf_tco_result *r) {
+  char a[32], b[32], c[32];
+  if (in->rented)
+    fprintf(f, "\ncost       rented: %.6g GPUs at %.4g USD/GPU-hour%s\n", in->gpus,
+            in->rental_usd_per_gpu_s * 3600,
+            in->energy_in_rental ? ", power included" : ", power billed on top");
+  else
+    fprintf(f, "\ncost       owned: capex %s over %.3g y (%s), %.6g GPUs, %.4g MW IT "
+               "provisioned\n",
+            money(r->capex_usd, a, sizeof a), in->life_s[TF_ASSET_SYSTEMS] / TF_TCO_YEAR_S,
+            tf_tco_method_name(in->method), in->gpus, in->provisioned_it_w * 1e-6);
+  fprintf(f, "           %s a year (%s over the %.3g y horizon), %.4g USD per GPU-hour all in\n",
+          money(r->usd_per_year, a, sizeof a), money(r->usd_horizon, b, sizeof b),
+          in->horizon_s / TF_TCO_YEAR_S, r->usd_per_gpu_hour);
+  fprintf(f, "  %-18s %14s %8s %16s\n", "component", "per year", "share", "per M output tok");
+  for (int k = 0; k < TF_COST_COUNT_; k++) {
+    const tf_tco_line *l = &r->line[k];
+    if (l->usd_per_year == 0)
+      continue;
+    fprintf(f, "  %-18s %14s %7.3g%% %12.4g USD\n", tf_tco_component_name((tf_tco_component)k),
+            money(l->usd_per_year, a, sizeof a), 100 * l->share, l->usd_per_mtok_output);
+  }
+  fprintf(f, "per M tok  input %.4g USD, output %.4g USD (allocation %s); all tokens alike %.4g "
+             "USD; output within SLO, all cost on it, %.4g USD\n",
+          r->usd_per_mtok_input, r->usd_per_mtok_output, tf_tco_allocation_name(in->allocation),
+          r->usd_per_mtok_all, r->usd_per_mtok_goodput);
+  fprintf(f, "           %.4g trillion output tokens a year if the window's rate held all year\n",
+          r->output_tokens_per_year * 1e-12);
+  if (in->has_prices)
+    fprintf(f, "revenue    %s a year at the token prices, margin %s (%.3g%% of revenue)\n",
+            money(r->revenue_usd_per_year, a, sizeof a), money(r->margin_usd_per_year, c, sizeof c),
+            100 * r->margin_share);
 }

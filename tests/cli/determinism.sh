@@ -5,9 +5,9 @@ set -u
 tokenfab=$1 scenario=$2
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-"$tokenfab" run "$scenario" >"$dir/a" 2>/dev/null || { echo "first run failed" >&2; exit 1; }
-"$tokenfab" run "$scenario" >"$dir/b" 2>/dev/null || { echo "second run failed" >&2; exit 1; }
-"$tokenfab" run "$scenario" --set seed=12345 >"$dir/c" 2>/dev/null ||
+"$tokenfab" run "$scenario" --no-db >"$dir/a" 2>/dev/null || { echo "first run failed" >&2; exit 1; }
+"$tokenfab" run "$scenario" --no-db >"$dir/b" 2>/dev/null || { echo "second run failed" >&2; exit 1; }
+"$tokenfab" run "$scenario" --no-db --set seed=12345 >"$dir/c" 2>/dev/null ||
   { echo "third run failed" >&2; exit 1; }
 if ! cmp -s "$dir/a" "$dir/b"; then
   echo "two runs of $scenario with the same seed printed different results:" >&2
