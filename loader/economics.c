@@ -48,8 +48,12 @@ static const tf_schema_field econ_fields[E_N] = {
                            .help = "rent: whether the price includes power (default true)"},
     [E_SYSTEM_PRICE] = QTY("system_price", TF_UNIT_MONEY, system_price, has_system_price,
                            TF_SCHEMA_EXCLUSIVE, "own: price of one serving system"),
-    [E_NET_SHARE] = QTY("networking_share", TF_UNIT_RATIO, net_share, has_net_share,
-                        TF_SCHEMA_INCLUSIVE, "own: scale-out networking as a share of systems capex"),
+    [E_NET_SHARE] = {.key = "networking_share", .type = TF_SCHEMA_QUANTITY,
+                     .unit = TF_UNIT_RATIO, .lo_bound = TF_SCHEMA_INCLUSIVE,
+                     .hi_bound = TF_SCHEMA_INCLUSIVE, .hi = 1,
+                     .offset = offsetof(econ_raw, net_share),
+                     .present = TF_SCHEMA_FLAG(econ_raw, has_net_share),
+                     .help = "own: scale-out networking as a share of systems capex, <= 100 %"},
     [E_NET_PER_GPU] = QTY("networking_per_gpu", TF_UNIT_MONEY, net_per_gpu, has_net_per_gpu,
                           TF_SCHEMA_INCLUSIVE, "own: scale-out networking per GPU"),
     [E_STORAGE] = QTY("storage_per_gpu", TF_UNIT_MONEY, storage_per_gpu, has_storage,
@@ -65,11 +69,18 @@ static const tf_schema_field econ_fields[E_N] = {
                         .offset = offsetof(econ_raw, depreciation),
                         .present = TF_SCHEMA_FLAG(econ_raw, has_depreciation),
                         .names = method_names, .help = "own: straight_line (default) or annuity"},
-    [E_COC] = QTY("cost_of_capital", TF_UNIT_RATIO, cost_of_capital, has_coc,
-                  TF_SCHEMA_INCLUSIVE, "own, annuity: interest rate a year"),
-    [E_MAINTENANCE] = QTY("maintenance", TF_UNIT_RATIO, maintenance, has_maintenance,
-                          TF_SCHEMA_INCLUSIVE, "own: maintenance and support a year, share of "
-                                               "hardware capex"),
+    /* Upper bounds catch a percentage written without its sign (8 for 8 %): no cost of capital
+     * or maintenance contract reaches 100 % a year. */
+    [E_COC] = {.key = "cost_of_capital", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATIO,
+               .lo_bound = TF_SCHEMA_INCLUSIVE, .hi_bound = TF_SCHEMA_INCLUSIVE, .hi = 1,
+               .offset = offsetof(econ_raw, cost_of_capital),
+               .present = TF_SCHEMA_FLAG(econ_raw, has_coc),
+               .help = "own, annuity: interest rate a year, <= 100 %"},
+    [E_MAINTENANCE] = {.key = "maintenance", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATIO,
+                       .lo_bound = TF_SCHEMA_INCLUSIVE, .hi_bound = TF_SCHEMA_INCLUSIVE, .hi = 1,
+                       .offset = offsetof(econ_raw, maintenance),
+                       .present = TF_SCHEMA_FLAG(econ_raw, has_maintenance),
+                       .help = "own: maintenance and support a year, share of hardware capex"},
     [E_COLOCATION] = QTY("colocation_price", TF_UNIT_POWER_RENT, colocation, has_colocation,
                          TF_SCHEMA_INCLUSIVE, "own: colocation price per kW-month"),
     [E_STAFF] = QTY("staff_software", TF_UNIT_RENTAL_PRICE, staff, has_staff, TF_SCHEMA_INCLUSIVE,
@@ -126,9 +137,10 @@ static void check_ownership_keys(bool rented, const tf_ytree_node *const *where,
                econ_fields[keys[i]].key);
 }
 
-static void require(const tf_ytree_node *node, bool given, const char *key, const char *why,
-                    tf_diags *d) {
-  if (!given)
+/* A key written with a bad value has its own error: "missing" only when it is not written. */
+static void require(const tf_ytree_node *node, const tf_ytree_node *written, const char *key,
+                    const char *why, tf_diags *d) {
+  if (!written)
     tf_diags_error(d, node->file, node->line, node->col, "missing key \"%s\" in economics: %s",
                    key, why);
 }
@@ -136,22 +148,24 @@ static void require(const tf_ytree_node *node, bool given, const char *key, cons
 static void load_owned(const tf_ytree_node *node, const econ_raw *r,
                        const tf_ytree_node *const *where, tf_scenario_economics *e,
                        tf_diags *d) {
-  require(node, r->has_system_price, "system_price", "an owned factory needs the price of a system",
-          d);
-  require(node, r->has_life, "life", "the depreciation life of the hardware", d);
+  require(node, where[E_SYSTEM_PRICE], "system_price",
+          "an owned factory needs the price of a system", d);
+  require(node, where[E_LIFE], "life", "an owned factory needs the depreciation life of its "
+                                       "hardware", d);
+  /* Rules that hang on another key are judged only when that key is itself valid. */
   if (r->has_facility_cost && r->facility_cost > 0)
-    require(node, r->has_facility_life, "facility_life", "facility_cost needs it", d);
-  else if (where[E_FACILITY_LIFE])
+    require(node, where[E_FACILITY_LIFE], "facility_life", "facility_cost needs it", d);
+  else if (!where[E_FACILITY_COST] && where[E_FACILITY_LIFE])
     error_at(d, where[E_FACILITY_LIFE], "economics.%s: not used without facility_cost",
              "facility_life");
-  if (r->has_net_share && r->has_net_per_gpu)
+  if (where[E_NET_SHARE] && where[E_NET_PER_GPU])
     error_at(d, where[E_NET_PER_GPU],
              "economics.%s: give networking_share or networking_per_gpu, not both",
              "networking_per_gpu");
   bool annuity = r->has_depreciation && r->depreciation == TF_TCO_ANNUITY;
   if (annuity)
-    require(node, r->has_coc, "cost_of_capital", "depreciation \"annuity\" needs it", d);
-  else if (where[E_COC])
+    require(node, where[E_COC], "cost_of_capital", "depreciation \"annuity\" needs it", d);
+  else if (where[E_COC] && (!where[E_DEPRECIATION] || r->has_depreciation))
     error_at(d, where[E_COC], "economics.%s: not used unless depreciation is \"annuity\"",
              "cost_of_capital");
   e->system_price_usd = r->system_price;
@@ -178,6 +192,15 @@ static void load_energy_in_price(const tf_ytree_node *v, tf_scenario_economics *
                    "economics.energy_in_price: expected true or false, got \"%s\"", v->text);
 }
 
+static void load_prices(const tf_ytree_node *node, tf_scenario_economics *e, tf_diags *d) {
+  prices_raw p = {0};
+  tf_schema_apply(&prices_schema, node, "economics.token_prices", &p, NULL, d);
+  e->has_prices = true;
+  e->price_input_usd = p.input;
+  e->price_input_cached_usd = p.has_cached ? p.cached : p.input;
+  e->price_output_usd = p.output;
+}
+
 void tf_economics_load(const tf_ytree_node *key, const tf_ytree_node *node,
                        tf_scenario_economics *e, tf_diags *d) {
   econ_raw r = {0};
@@ -189,26 +212,23 @@ void tf_economics_load(const tf_ytree_node *key, const tf_ytree_node *node,
                                .energy_in_price = true,
                                .allocation = r.has_allocation ? (tf_tco_allocation)r.allocation
                                                               : TF_ALLOC_GPU_TIME,
-                               .staff_software_usd_per_gpu_s = r.has_staff ? r.staff : 0,
-                               .origin = {key->file, key->line, key->col}};
+                               .staff_software_usd_per_gpu_s = r.has_staff ? r.staff : 0};
+  if (!tf_ytree_is_null(node) && node->kind != TF_YTREE_MAPPING)
+    return; /* the schema said so; nothing else can be judged */
+  if (where[E_PRICES])
+    load_prices(where[E_PRICES], e, d);
+  if (where[E_OWNERSHIP] && !r.has_ownership)
+    return; /* own or rent is unknown: which keys belong is too */
   check_ownership_keys(e->rented, where, d);
   if (e->rented) {
-    require(at, r.has_gpu_hour, "gpu_hour_price", "a rented factory needs its price per GPU-hour",
-            d);
+    require(at, where[E_GPU_HOUR], "gpu_hour_price", "a rented factory needs its price per "
+                                                     "GPU-hour", d);
     e->rental_usd_per_gpu_s = r.gpu_hour;
     e->horizon_s = r.has_horizon ? r.horizon : TF_TCO_YEAR_S;
     if (where[E_ENERGY_IN_PRICE])
       load_energy_in_price(where[E_ENERGY_IN_PRICE], e, d);
   } else {
     load_owned(at, &r, where, e, d);
-  }
-  if (where[E_PRICES]) {
-    prices_raw p = {0};
-    tf_schema_apply(&prices_schema, where[E_PRICES], "economics.token_prices", &p, NULL, d);
-    e->has_prices = true;
-    e->price_input_usd = p.input;
-    e->price_input_cached_usd = p.has_cached ? p.cached : p.input;
-    e->price_output_usd = p.output;
   }
 }
 

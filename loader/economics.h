@@ -9,7 +9,8 @@
 #include "ytree.h"
 
 /* Validates `economics:` (node, the value of key) into *e; problems go to d. Checks that need
- * other sections (a workload, the site's electricity price) are the caller's. */
+ * other sections (a workload, the site's electricity price) are the caller's, and so is
+ * e->origin (its file name must outlive the YAML tree). */
 void tf_economics_load(const tf_ytree_node *key, const tf_ytree_node *node,
                        tf_scenario_economics *e, tf_diags *d);
 

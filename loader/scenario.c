@@ -1535,6 +1535,7 @@ static void load_economics(const tf_ytree_node *root, const tf_ytree_node *const
   const tf_ytree_node *key = key_named(root, "economics");
   assert(key);
   tf_economics_load(key, where[TOP_ECONOMICS], &out->economics, d);
+  out->economics.origin = origin_of(out, key); /* the tree's strings die with it */
   if (!where[TOP_WORKLOAD])
     tf_diags_error(d, key->file, key->line, key->col,
                    "economics: needs a workload section: the costs are spread over the tokens it "

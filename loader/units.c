@@ -109,6 +109,7 @@ static const unit units[] = {
 
     {"USD/GPU-hour", TF_UNIT_RENTAL_PRICE, 1, 3600, 0, true},
     {"USD/GPU-h", TF_UNIT_RENTAL_PRICE, 1, 3600, 0, false},
+    {"USD/GPU-month", TF_UNIT_RENTAL_PRICE, 1, 2629800, 0, false},
     {"USD/GPU-year", TF_UNIT_RENTAL_PRICE, 1, 31557600, 0, false},
 
     /* A month is a twelfth of the Julian year: 2629800 s. */
@@ -116,6 +117,7 @@ static const unit units[] = {
     {"USD/kW-year", TF_UNIT_POWER_RENT, 1, 1e3 * 31557600, 0, false},
 
     {"USD/Mtok", TF_UNIT_TOKEN_PRICE, 1, 1e6, 0, true},
+    {"USD/Mtoken", TF_UNIT_TOKEN_PRICE, 1, 1e6, 0, false},
     {"USD/ktok", TF_UNIT_TOKEN_PRICE, 1, 1e3, 0, false},
     {"USD/token", TF_UNIT_TOKEN_PRICE, 1, 1, 0, false},
 
@@ -311,19 +313,16 @@ static int resolve_unit(const char *text, tf_unit_kind kind, const scan *s, cons
     return fail(err, TF_EUNIT, s->unit_begin,
                 "unexpected unit \"%.*s\": a count is a plain whole number such as \"8\"",
                 (int)n, sym);
-  /* Unknown: suggest among this kind's units first, then among all. */
+  /* Unknown: suggest among this kind's units only (a near unit of another kind, such as
+   * "USD/kW-month" for "USD/GPU-month", would be a different quantity); else list them. */
   char word[64];
   snprintf(word, sizeof word, "%.*s", (int)n, sym);
-  const char *same_kind[N_UNITS], *all[N_UNITS];
+  const char *same_kind[N_UNITS];
   size_t n_same = 0;
-  for (size_t k = 0; k < N_UNITS; k++) {
-    all[k] = units[k].symbol;
+  for (size_t k = 0; k < N_UNITS; k++)
     if (units[k].kind == kind)
       same_kind[n_same++] = units[k].symbol;
-  }
   const char *near = tf_suggest_nearest(word, same_kind, n_same);
-  if (!near)
-    near = tf_suggest_nearest(word, all, N_UNITS);
   if (near)
     return fail(err, TF_EUNIT, s->unit_begin, "unknown unit \"%s\"; did you mean \"%s\"?", word,
                 near);

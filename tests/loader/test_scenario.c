@@ -1,13 +1,15 @@
 /* Scenario loading: SI values of a valid file, the golden list of diagnostics for a file full of
  * mistakes, --set overrides and their errors, catalogue includes and overrides, YAML errors; the
  * serving section's values, defaults, mistakes and overrides; the workload's values, defaults,
- * fleet, mistakes, overrides, and trace and histogram files with their errors. */
+ * fleet, mistakes, overrides, and trace and histogram files with their errors; the economics
+ * section's values (owned and rented), defaults, mistakes and what it needs of other sections. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "economics.h"
 #include "error.h"
 #include "scenario.h"
 #include "tf_test.h"
@@ -141,6 +143,8 @@ static void golden(void) {
   golden_file("golden-bad.yaml", "../golden-bad.expected");
   golden_file("serving-bad.yaml", "../serving-bad.expected");
   golden_file("workload-bad.yaml", "../workload-bad.expected");
+  golden_file("economics-bad.yaml", "../economics-bad.expected");
+  golden_file("economics-rent-bad.yaml", "../economics-rent-bad.expected");
 }
 
 static void errors_elsewhere(void) {
@@ -985,6 +989,323 @@ static void workload_set_errors(void) {
   }
 }
 
+/* The Julian year of the `y` unit and of models/tco.h, and the unit conversions spelt out. */
+#define YEAR_S (365.25 * 86400)
+#define MONTH_S (YEAR_S / 12)
+
+/* Loads file with sets and expects it valid; false (having checked why) if it was not. */
+static bool load_valid(const char *file, const char *const *sets, size_t n, tf_scenario *s) {
+  char *text;
+  int rc = load(file, sets, n, s, &text);
+  TF_CHECK_INT(rc, 0);
+  if (strcmp(text, "") != 0) {
+    fprintf(stderr, "%s: expected no diagnostics, got:\n%s", file, text);
+    TF_CHECK(0);
+  }
+  free(text);
+  return rc == 0;
+}
+
+/* The owned-only fields of e all at their zero (for a rented factory). */
+static void check_no_owned_fields(const tf_scenario_economics *e) {
+  TF_CHECK(e->system_price_usd == 0 && e->networking_share == 0 &&
+           e->networking_per_gpu_usd == 0 && e->storage_per_gpu_usd == 0);
+  TF_CHECK(e->facility_usd_per_w == 0 && e->life_s == 0 && e->facility_life_s == 0);
+  TF_CHECK_INT(e->method, TF_TCO_STRAIGHT_LINE);
+  TF_CHECK(e->cost_of_capital == 0 && e->maintenance_per_year == 0 &&
+           e->colocation_usd_per_w_s == 0);
+}
+
+/* economics-own.yaml: every owned key given, each value other than its default. */
+static void economics_owned(void) {
+  tf_scenario s;
+  if (!load_valid("economics-own.yaml", NULL, 0, &s))
+    return;
+  const tf_scenario_economics *e = &s.economics;
+  TF_CHECK(e->present);
+  TF_CHECK(!e->rented);
+  TF_CHECK(e->rental_usd_per_gpu_s == 0);
+  TF_CHECK(e->system_price_usd == 3.1e6);
+  TF_CHECK(e->networking_share == 0);
+  TF_CHECK(e->networking_per_gpu_usd == 5000);
+  TF_CHECK(e->storage_per_gpu_usd == 1200);
+  TF_CHECK(e->facility_usd_per_w == 11.7);
+  TF_CHECK(e->life_s == 6 * YEAR_S);
+  TF_CHECK(e->facility_life_s == 20 * YEAR_S);
+  TF_CHECK_INT(e->method, TF_TCO_ANNUITY);
+  TF_CHECK(e->cost_of_capital == 0.08);
+  TF_CHECK(e->maintenance_per_year == 0.05);
+  TF_CHECK(e->colocation_usd_per_w_s == 150 / (1000 * MONTH_S));
+  TF_CHECK(e->staff_software_usd_per_gpu_s == 3000 / YEAR_S);
+  TF_CHECK(e->horizon_s == 5 * YEAR_S);
+  TF_CHECK_INT(e->allocation, TF_ALLOC_BLENDED);
+  TF_CHECK(e->has_prices);
+  TF_CHECK(e->price_input_usd == 0.55 / 1e6);
+  TF_CHECK(e->price_input_cached_usd == 0.14 / 1e6);
+  TF_CHECK(e->price_output_usd == 2.19 / 1e6);
+  /* The origin outlives the YAML tree: its file is the scenario's own path string. Compared as
+   * a pointer first, so a dangling one fails here instead of being read. */
+  TF_CHECK(e->origin.file == s.path);
+  TF_CHECK(e->origin.file == s.path && origin_is(e->origin, "economics-own.yaml", 16, 1));
+  TF_CHECK(tf_economics_bills_energy(e));
+  TF_CHECK(s.site.electricity_usd_per_j == 0.08 / 3.6e6);
+  tf_scenario_destroy(&s);
+  TF_CHECK(!s.economics.present);
+}
+
+/* economics-min.yaml: only system_price and life, the rest defaulted; then --set reaches the
+ * keys, and the annuity with its cost of capital. */
+static void economics_owned_defaults(void) {
+  tf_scenario s;
+  if (load_valid("economics-min.yaml", NULL, 0, &s)) {
+    const tf_scenario_economics *e = &s.economics;
+    TF_CHECK(e->present && !e->rented);
+    TF_CHECK(e->system_price_usd == 3.1e6);
+    TF_CHECK(e->life_s == 6 * YEAR_S);
+    TF_CHECK(e->networking_share == 0 && e->networking_per_gpu_usd == 0);
+    TF_CHECK(e->storage_per_gpu_usd == 0);
+    TF_CHECK(e->facility_usd_per_w == 0 && e->facility_life_s == 0);
+    TF_CHECK_INT(e->method, TF_TCO_STRAIGHT_LINE);
+    TF_CHECK(e->cost_of_capital == 0);
+    TF_CHECK(e->maintenance_per_year == 0);
+    TF_CHECK(e->colocation_usd_per_w_s == 0);
+    TF_CHECK(e->staff_software_usd_per_gpu_s == 0);
+    TF_CHECK(e->horizon_s == e->life_s); /* the horizon defaults to the life */
+    TF_CHECK_INT(e->allocation, TF_ALLOC_GPU_TIME);
+    TF_CHECK(!e->has_prices);
+    TF_CHECK(e->price_input_usd == 0 && e->price_input_cached_usd == 0 &&
+             e->price_output_usd == 0);
+    TF_CHECK(e->rental_usd_per_gpu_s == 0);
+    TF_CHECK(e->origin.file == s.path && origin_is(e->origin, "economics-min.yaml", 16, 1));
+    TF_CHECK(tf_economics_bills_energy(e));
+    tf_scenario_destroy(&s);
+  }
+
+  /* The cached price follows the input price; a written horizon replaces the life; a share of
+   * systems capex for networking; a longer life moves the default horizon with it. */
+  static const char *const more[] = {
+      "economics.token_prices={input: 0.55 USD/Mtok, output: 2.19 USD/Mtok}",
+      "economics.networking_share=20 %",
+      "economics.horizon=3 y",
+      "economics.life=5 y",
+      "economics.depreciation=straight_line",
+      "economics.facility_cost=9.3 USD/W",
+      "economics.facility_life=25 y",
+      "economics.allocation=output",
+  };
+  if (load_valid("economics-min.yaml", more, sizeof more / sizeof *more, &s)) {
+    const tf_scenario_economics *e = &s.economics;
+    TF_CHECK(e->has_prices);
+    TF_CHECK(e->price_input_usd == 0.55 / 1e6);
+    TF_CHECK(e->price_input_cached_usd == e->price_input_usd);
+    TF_CHECK(e->price_output_usd == 2.19 / 1e6);
+    TF_CHECK(e->networking_share == 0.2 && e->networking_per_gpu_usd == 0);
+    TF_CHECK(e->horizon_s == 3 * YEAR_S);
+    TF_CHECK(e->life_s == 5 * YEAR_S);
+    TF_CHECK_INT(e->method, TF_TCO_STRAIGHT_LINE);
+    TF_CHECK(e->facility_usd_per_w == 9.3 && e->facility_life_s == 25 * YEAR_S);
+    TF_CHECK_INT(e->allocation, TF_ALLOC_OUTPUT);
+    tf_scenario_destroy(&s);
+  }
+  static const char *const longer[] = {"economics.life=4 y"};
+  if (load_valid("economics-min.yaml", longer, 1, &s)) {
+    TF_CHECK(s.economics.horizon_s == 4 * YEAR_S);
+    tf_scenario_destroy(&s);
+  }
+
+  /* The annuity needs its cost of capital; 0 % is a valid one (the annuity is then C / n). */
+  static const struct {
+    const char *rate;
+    double want;
+  } annuities[] = {{"economics.cost_of_capital=8 %", 0.08},
+                   {"economics.cost_of_capital=0.1", 0.1},
+                   {"economics.cost_of_capital=0 %", 0}};
+  for (size_t i = 0; i < sizeof annuities / sizeof *annuities; i++) {
+    const char *args[] = {"economics.depreciation=annuity", annuities[i].rate};
+    if (!load_valid("economics-min.yaml", args, 2, &s))
+      continue;
+    TF_CHECK_INT(s.economics.method, TF_TCO_ANNUITY);
+    TF_CHECK(s.economics.cost_of_capital == annuities[i].want);
+    TF_CHECK(s.economics.life_s == 6 * YEAR_S && s.economics.horizon_s == 6 * YEAR_S);
+    tf_scenario_destroy(&s);
+  }
+
+  /* Without the section: absent, every field zero. */
+  if (load_valid("workload-min.yaml", NULL, 0, &s)) {
+    const tf_scenario_economics *e = &s.economics;
+    TF_CHECK(!e->present && !e->rented && !e->has_prices);
+    TF_CHECK(e->system_price_usd == 0 && e->life_s == 0 && e->horizon_s == 0);
+    TF_CHECK(e->origin.file == NULL && e->origin.line == 0);
+    TF_CHECK(!tf_economics_bills_energy(e));
+    tf_scenario_destroy(&s);
+  }
+}
+
+/* economics-rent.yaml: a price per GPU-hour with power in it; no site needed. */
+static void economics_rented(void) {
+  tf_scenario s;
+  if (load_valid("economics-rent.yaml", NULL, 0, &s)) {
+    const tf_scenario_economics *e = &s.economics;
+    TF_CHECK(e->present && e->rented);
+    TF_CHECK(e->rental_usd_per_gpu_s == 2.0 / 3600);
+    TF_CHECK(e->energy_in_price);
+    TF_CHECK(e->horizon_s == YEAR_S && e->horizon_s == TF_TCO_YEAR_S);
+    TF_CHECK_INT(e->allocation, TF_ALLOC_GPU_TIME);
+    TF_CHECK(e->staff_software_usd_per_gpu_s == 0);
+    TF_CHECK(!e->has_prices);
+    check_no_owned_fields(e);
+    TF_CHECK(e->origin.file == s.path && origin_is(e->origin, "economics-rent.yaml", 13, 1));
+    TF_CHECK(!tf_economics_bills_energy(e));
+    TF_CHECK(!s.site.present && !s.site.has_electricity_price);
+    tf_scenario_destroy(&s);
+  }
+
+  /* Power billed on top needs the site's electricity price; the keys both modes share. */
+  static const char *const on_top[] = {
+      "economics.energy_in_price=false",
+      "site={power: 1 MW, electricity_price: 60 USD/MWh}",
+      "economics.gpu_hour_price=3000 USD/GPU-year",
+      "economics.staff_software=2000 USD/GPU-year",
+      "economics.horizon=3 y",
+      "economics.allocation=output",
+      "economics.token_prices={input: 0.55 USD/Mtok, input_cached: 0.14 USD/Mtok, output: 2.19 "
+      "USD/Mtok}",
+  };
+  if (load_valid("economics-rent.yaml", on_top, sizeof on_top / sizeof *on_top, &s)) {
+    const tf_scenario_economics *e = &s.economics;
+    TF_CHECK(e->rented && !e->energy_in_price);
+    TF_CHECK(e->rental_usd_per_gpu_s == 3000 / YEAR_S);
+    TF_CHECK(e->staff_software_usd_per_gpu_s == 2000 / YEAR_S);
+    TF_CHECK(e->horizon_s == 3 * YEAR_S);
+    TF_CHECK_INT(e->allocation, TF_ALLOC_OUTPUT);
+    TF_CHECK(e->has_prices && e->price_input_cached_usd == 0.14 / 1e6);
+    check_no_owned_fields(e);
+    TF_CHECK(tf_economics_bills_energy(e));
+    TF_CHECK(s.site.electricity_usd_per_j == 60 / 3.6e9);
+    tf_scenario_destroy(&s);
+  }
+  static const char *const included[] = {"economics.energy_in_price=true"};
+  if (load_valid("economics-rent.yaml", included, 1, &s)) {
+    TF_CHECK(s.economics.energy_in_price && !tf_economics_bills_energy(&s.economics));
+    tf_scenario_destroy(&s);
+  }
+}
+
+/* What economics needs of the other sections, and single mistakes; the whole output exact. The
+ * golden files hold many mistakes at once. */
+static void economics_errors(void) {
+  static const struct {
+    const char *file, *arg1, *arg2, *want;
+  } bad[] = {
+      {"economics-no-workload.yaml", NULL, NULL,
+       "economics-no-workload.yaml:11:1: error: economics: needs a workload section: the costs "
+       "are spread over the tokens it generates\n"},
+      {"economics-rent.yaml", "economics.energy_in_price=false", NULL,
+       "economics-rent.yaml:13:1: error: economics: energy is billed (energy_in_price: false), "
+       "so site.electricity_price is needed\n"},
+      {"economics-rent.yaml", "economics.energy_in_price=false", "site={power: 1 MW}",
+       "economics-rent.yaml:13:1: error: economics: energy is billed (energy_in_price: false), "
+       "so site.electricity_price is needed\n"},
+      {"economics-rent.yaml", "economics={system_price: 3.1e6 USD, life: 6 y}", NULL,
+       "economics-rent.yaml:13:1: error: economics: energy is billed (ownership \"own\"), so "
+       "site.electricity_price is needed\n"},
+      {"economics-min.yaml", "economics=", NULL,
+       "economics-min.yaml:16:1: error: missing key \"system_price\" in economics: an owned "
+       "factory needs the price of a system\n"
+       "economics-min.yaml:16:1: error: missing key \"life\" in economics: an owned factory "
+       "needs the depreciation life of its hardware\n"},
+      {"economics-min.yaml", "economics.depreciation=annuity", NULL,
+       "economics-min.yaml:17:3: error: missing key \"cost_of_capital\" in economics: "
+       "depreciation \"annuity\" needs it\n"},
+      {"economics-min.yaml", "economics.cost_of_capital=8 %", NULL,
+       "--set:1:27: error: economics.cost_of_capital: not used unless depreciation is "
+       "\"annuity\"\n"},
+      {"economics-min.yaml", "economics.depreciation=straight_line",
+       "economics.cost_of_capital=8 %",
+       "--set:1:27: error: economics.cost_of_capital: not used unless depreciation is "
+       "\"annuity\"\n"},
+      {"economics-min.yaml", "economics.facility_cost=11.7 USD/W", NULL,
+       "economics-min.yaml:17:3: error: missing key \"facility_life\" in economics: "
+       "facility_cost needs it\n"},
+      {"economics-min.yaml", "economics.facility_life=20 y", NULL,
+       "--set:1:25: error: economics.facility_life: not used without facility_cost\n"},
+      {"economics-min.yaml", "economics.networking_share=20 %",
+       "economics.networking_per_gpu=5000 USD",
+       "--set:1:30: error: economics.networking_per_gpu: give networking_share or "
+       "networking_per_gpu, not both\n"},
+      {"economics-min.yaml", "economics.ownership=rent", NULL,
+       "economics-min.yaml:17:3: error: missing key \"gpu_hour_price\" in economics: a rented "
+       "factory needs its price per GPU-hour\n"
+       "economics-min.yaml:17:17: error: economics.system_price: not used with ownership "
+       "\"rent\" (only with \"own\")\n"
+       "economics-min.yaml:18:9: error: economics.life: not used with ownership \"rent\" "
+       "(only with \"own\")\n"},
+      {"economics-min.yaml", "economics.energy_in_price=false", NULL,
+       "--set:1:27: error: economics.energy_in_price: not used with ownership \"own\" (only "
+       "with \"rent\")\n"},
+      {"economics-min.yaml", "economics.ownership=lease", NULL,
+       "--set:1:21: error: economics.ownership: unknown value \"lease\" (expected one of: own, "
+       "rent)\n"},
+      {"economics-min.yaml", "economics.token_prices=2 USD/Mtok", NULL,
+       "--set:1:24: error: economics.token_prices: expected a mapping, got a value\n"},
+      {"economics-min.yaml", "economics.token_prices={input: 1 USD/Mtok}", NULL,
+       "--set:1:24: error: missing required key \"output\" in economics.token_prices\n"},
+      {"economics-min.yaml", "economics.token_prices={input: 1 USD/Mtok, output: 2 USD/kWh}",
+       NULL,
+       "--set:1:54: error: economics.token_prices.output: expected a token price such as \"2.19 "
+       "USD/Mtok\", got an energy price \"2 USD/kWh\"\n"},
+      {"economics-min.yaml", "economics.colocation_price=150 USD/kW", NULL,
+       "--set:1:32: error: economics.colocation_price: expected a colocation price such as "
+       "\"150 USD/kW-month\", got a power price \"150 USD/kW\"\n"},
+      {"economics-min.yaml", "economics.staff_software=-1 USD/GPU-year", NULL,
+       "--set:1:26: error: economics.staff_software: must be >= 0 USD/GPU-hour, got "},
+      {"economics-min.yaml", "economics.horizon=0 s", NULL,
+       "--set:1:19: error: economics.horizon: must be > 0 s, got 0 s\n"},
+      {"economics-min.yaml", "economics.allocation=tokens", NULL,
+       "--set:1:22: error: economics.allocation: unknown value \"tokens\" (expected one of: "
+       "output, gpu_time, blended)\n"},
+      {"economics-rent.yaml", "economics.energy_in_price=1", NULL,
+       "--set:1:27: error: economics.energy_in_price: expected true or false, got \"1\"\n"},
+      {"economics-rent.yaml", "economics.energy_in_price=[true]", NULL,
+       "--set:1:27: error: economics.energy_in_price: expected true or false, got a list\n"},
+      {"economics-rent.yaml", "economics.maintenance=5 %", NULL,
+       "--set:1:23: error: economics.maintenance: not used with ownership \"rent\" (only with "
+       "\"own\")\n"},
+      /* A required key's bad value. Checked up to the first message: the loader then also
+       * reports the key as missing. */
+      {"economics-min.yaml", "economics.system_price=3e6", NULL,
+       "--set:1:27: error: economics.system_price: missing unit"},
+      {"economics-min.yaml", "economics.system_price=-3e6 USD", NULL,
+       "--set:1:24: error: economics.system_price: must be > 0 USD, got -3e+06 USD"},
+      {"economics-min.yaml", "economics.life=0 s", NULL,
+       "--set:1:16: error: economics.life: must be > 0 s, got 0 s"},
+      {"economics-rent.yaml", "economics.gpu_hour_price=2 USD/Mtok", NULL,
+       "--set:1:28: error: economics.gpu_hour_price: expected a rental price such as \"2 "
+       "USD/GPU-hour\", got a token price \"2 USD/Mtok\""},
+      {"economics-rent.yaml", "economics.gpu_hour_price=0 USD/GPU-hour", NULL,
+       "--set:1:26: error: economics.gpu_hour_price: must be > 0 USD/GPU-hour, got 0 "
+       "USD/GPU-hour"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    const char *args[] = {bad[i].arg1, bad[i].arg2};
+    size_t n = bad[i].arg2 ? 2 : bad[i].arg1 ? 1 : 0;
+    tf_scenario s;
+    char *text;
+    TF_CHECK_INT(load(bad[i].file, args, n, &s, &text), TF_EPARSE);
+    TF_CHECK(!s.economics.present && s.catalog == NULL);
+    /* Messages that end in a unit parser's explanation are checked up to it. */
+    bool prefix = bad[i].want[strlen(bad[i].want) - 1] != '\n';
+    if (prefix ? strncmp(text, bad[i].want, strlen(bad[i].want)) != 0
+               : strcmp(text, bad[i].want) != 0) {
+      fprintf(stderr, "%s --set %s%s%s: expected\n%s\ngot\n%s", bad[i].file,
+              bad[i].arg1 ? bad[i].arg1 : "", bad[i].arg2 ? " --set " : "",
+              bad[i].arg2 ? bad[i].arg2 : "", bad[i].want, text);
+      TF_CHECK(0);
+    }
+    free(text);
+  }
+}
+
 int main(void) {
   if (chdir(TF_TEST_FIXTURES) != 0) {
     perror(TF_TEST_FIXTURES);
@@ -1001,5 +1322,9 @@ int main(void) {
   workload_defaults();
   workload_sets();
   workload_set_errors();
+  economics_owned();
+  economics_owned_defaults();
+  economics_rented();
+  economics_errors();
   return tf_test_report("loader_scenario");
 }

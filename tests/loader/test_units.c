@@ -1,4 +1,5 @@
 /* Known answers for every unit kind, exact nanoseconds, and the errors with their columns. */
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -67,6 +68,43 @@ static void known_answers(void) {
   TF_CHECK(parse("0.8", TF_UNIT_RATIO) == 0.8);
   TF_CHECK(parse("8", TF_UNIT_COUNT) == 8);
   TF_CHECK(parse("-5 MW", TF_UNIT_POWER) == -5e6); /* sign is the range check's business */
+}
+
+/* The economics units: a month is a twelfth of the 365.25-day year (2629800 s). Each expected
+ * value is the quotient the parser computes (number / factor), correctly rounded once. */
+static void economics_units(void) {
+  TF_CHECK(parse("3000 USD/GPU-year", TF_UNIT_RENTAL_PRICE) == 3000.0 / 31557600);
+  TF_CHECK(parse("150 USD/kW-month", TF_UNIT_POWER_RENT) == 150.0 / (1000.0 * 2629800));
+  TF_CHECK(parse("1800 USD/kW-year", TF_UNIT_POWER_RENT) == 1800.0 / (1000.0 * 31557600));
+  /* 12 months are a year: the same price either way, to rounding. */
+  double month = parse("150 USD/kW-month", TF_UNIT_POWER_RENT);
+  double year = parse("1800 USD/kW-year", TF_UNIT_POWER_RENT);
+  TF_CHECK(fabs(month - year) <= 1e-15 * year);
+  TF_CHECK(parse("2.19 USD/Mtok", TF_UNIT_TOKEN_PRICE) == 2.19 / 1e6);
+  TF_CHECK(parse("0.55USD/Mtok", TF_UNIT_TOKEN_PRICE) == 0.55 / 1e6);
+  TF_CHECK(parse("0.002 USD/ktok", TF_UNIT_TOKEN_PRICE) == 0.002 / 1e3);
+  TF_CHECK(parse("3e-6 USD/token", TF_UNIT_TOKEN_PRICE) == 3e-6);
+  TF_CHECK(parse("0 USD/Mtok", TF_UNIT_TOKEN_PRICE) == 0);
+
+  /* Wrong kinds both ways, a missing unit, and a near miss. */
+  bad("150 USD/kW", TF_UNIT_POWER_RENT, TF_EUNIT, 4,
+      "expected a colocation price such as \"150 USD/kW-month\", got a power price "
+      "\"150 USD/kW\"");
+  bad("11.7 USD/W", TF_UNIT_POWER_RENT, TF_EUNIT, 5, "got a power price");
+  bad("150 USD/kW-month", TF_UNIT_POWER_PRICE, TF_EUNIT, 4,
+      "expected a power price such as \"10 USD/kW\", got a colocation price");
+  bad("2 USD/GPU-hour", TF_UNIT_TOKEN_PRICE, TF_EUNIT, 2,
+      "expected a token price such as \"2.19 USD/Mtok\", got a rental price");
+  bad("2.19 USD/Mtok", TF_UNIT_RENTAL_PRICE, TF_EUNIT, 5,
+      "expected a rental price such as \"2 USD/GPU-hour\", got a token price");
+  bad("3000 USD/GPU-year", TF_UNIT_MONEY, TF_EUNIT, 5, "got a rental price");
+  bad("3 MW", TF_UNIT_MONEY, TF_EUNIT, 2, "got a power \"3 MW\"");
+  bad("2.19", TF_UNIT_TOKEN_PRICE, TF_EUNIT, 4,
+      "missing unit: expected a token price such as \"2.19 USD/Mtok\"");
+  bad("150", TF_UNIT_POWER_RENT, TF_EUNIT, 3,
+      "missing unit: expected a colocation price such as \"150 USD/kW-month\"");
+  bad("2.19 USD/MTok", TF_UNIT_TOKEN_PRICE, TF_EUNIT, 5,
+      "unknown unit \"USD/MTok\"; did you mean \"USD/Mtok\"?");
 }
 
 static void exact_integers(void) {
@@ -141,6 +179,10 @@ static void format(void) {
   TF_CHECK_STR(tf_unit_format(15, TF_UNIT_RATE, buf, sizeof buf), "15 /s");
   TF_CHECK_STR(tf_unit_format(0, TF_UNIT_POWER, buf, sizeof buf), "0 W");
   TF_CHECK_STR(tf_unit_format(8, TF_UNIT_COUNT, buf, sizeof buf), "8");
+  TF_CHECK_STR(tf_unit_format(150.0 / 2.6298e9, TF_UNIT_POWER_RENT, buf, sizeof buf),
+               "150 USD/kW-month");
+  TF_CHECK_STR(tf_unit_format(2.19 / 1e6, TF_UNIT_TOKEN_PRICE, buf, sizeof buf),
+               "2.19 USD/Mtok");
   /* Round trip: what is formatted parses back to the same kind. */
   double v;
   TF_CHECK_INT(tf_unit_parse(tf_unit_format(1.2e3, TF_UNIT_POWER, buf, sizeof buf),
@@ -164,6 +206,7 @@ int main(void) {
   known_answers();
   exact_integers();
   errors();
+  economics_units();
   format();
   suggestions();
   return tf_test_report("loader_units");
