@@ -155,8 +155,21 @@ typedef struct out_file {
   char path[4096], tmp[4096];
 } out_file;
 
+/* mkstemp creates files readable by their owner only; the CSV files get the permissions any new
+ * file would (0666 less the umask), like the files they replace. */
+static mode_t file_mode(void) {
+  mode_t mask = umask(0);
+  umask(mask);
+  return 0666 & ~mask;
+}
+
 static int write_one(out_file *o, const tf_cell *s, const tf_cell *l, char *err, size_t err_size) {
   int fd = mkstemp(o->tmp);
+  if (fd >= 0 && fchmod(fd, file_mode()) != 0) {
+    close(fd);
+    remove(o->tmp);
+    fd = -1;
+  }
   FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
   if (!f) {
     snprintf(err, err_size, "cannot create a file in the folder of %s: %s", o->path,

@@ -14,9 +14,13 @@ get() { "$csv" get "$dir/$1" "$2" "$3" || fail "no $3 in $1"; }
 near() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; m = (a < 0 ? -a : a);
   if ((b < 0 ? -b : b) > m) m = (b < 0 ? -b : b); exit !(d <= 1e-12 * m) }'; }
 
+umask 022
 "$tokenfab" run "$scenario" --csv "$dir/own" --db "$dir/r.db" >"$dir/own.out" 2>"$dir/own.err" ||
   fail "the owned run failed: $(cat "$dir/own.err")"
-for f in summary classes series costs; do [ -s "$dir/own/$f.csv" ] || fail "no $f.csv"; done
+for f in summary classes series costs; do
+  [ -s "$dir/own/$f.csv" ] || fail "no $f.csv"
+  [ "$(stat -c %a "$dir/own/$f.csv")" = 644 ] || fail "$f.csv has mode $(stat -c %a "$dir/own/$f.csv")"
+done
 [ -s "$dir/r.db" ] || fail "no database"
 grep -q "results: run 1 written to $dir/r.db" "$dir/own.err" || fail "run 1 not reported"
 ls -a "$dir/own" | grep -q '^\.' && ls -a "$dir/own" | grep -v '^\.\.\?$' | grep -q '^\.' &&
