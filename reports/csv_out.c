@@ -182,7 +182,8 @@ static int write_one(out_file *o, const tf_cell *s, const tf_cell *l, char *err,
     return TF_EIO;
   }
   int rc = o->summary ? table(f, o->t, summary_lead_cols, s, N_SUMMARY_LEAD)
-                      : table(f, o->t, lead_cols, l, N_LEAD);
+           : l        ? table(f, o->t, lead_cols, l, N_LEAD)
+                      : table(f, o->t, NULL, NULL, 0);
   if (fflush(f) != 0 || fsync(fileno(f)) != 0)
     rc = TF_EIO;
   if (fclose(f) != 0)
@@ -237,6 +238,31 @@ int tf_csv_write_run(const char *dir, const tf_run_record *rec, int64_t run_id, 
         remove(files[j].tmp);
       return TF_EIO;
     }
+  }
+  return 0;
+}
+
+int tf_csv_write_table(const char *path, const tf_table *t, char *err, size_t err_size) {
+  out_file o = {.name = path, .t = t};
+  int n = snprintf(o.path, sizeof o.path, "%s", path);
+  const char *slash = strrchr(path, '/');
+  int dir_len = slash ? (int)(slash - path) : 1;
+  int m = snprintf(o.tmp, sizeof o.tmp, "%.*s/.%s.XXXXXX", dir_len, slash ? path : ".",
+                   slash ? slash + 1 : path);
+  if (n < 0 || m < 0 || (size_t)n >= sizeof o.path || (size_t)m >= sizeof o.tmp) {
+    snprintf(err, err_size, "the file name %s is too long", path);
+    return TF_EIO;
+  }
+  int rc = write_one(&o, NULL, NULL, err, err_size);
+  if (rc) {
+    if (o.tmp[0])
+      remove(o.tmp);
+    return rc;
+  }
+  if (rename(o.tmp, o.path) != 0) {
+    snprintf(err, err_size, "cannot rename %s to %s: %s", o.tmp, o.path, strerror(errno));
+    remove(o.tmp);
+    return TF_EIO;
   }
   return 0;
 }

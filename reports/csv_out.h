@@ -34,4 +34,8 @@ int tf_csv_text(FILE *f, const char *text);
 int tf_csv_write_run(const char *dir, const tf_run_record *rec, int64_t run_id, char *err,
                      size_t err_size);
 
+/* One table as the CSV file path (header row, then its rows), written to a temporary file beside
+ * it and renamed over it when complete. 0 or TF_EIO with err. */
+int tf_csv_write_table(const char *path, const tf_table *t, char *err, size_t err_size);
+
 #endif

@@ -130,7 +130,7 @@ tf_binding tf_binding_of(const tf_serving_config *cfg, const tf_serving_result *
   X(cost_per_mtok_out_usd, "USD") X(cost_per_mtok_all_usd, "USD")                           \
   X(cost_per_mtok_goodput_usd, "USD") X(cost_per_gpu_hour_usd, "USD")                       \
   X(output_tokens_per_year, "1") X(revenue_per_year_usd, "USD") X(margin_per_year_usd, "USD") \
-  X(margin_share, "1")
+  X(margin_share, "1") X(output_tokens_per_s_per_user, "1/s")
 
 #define CLASS_COLUMNS(X)                                                                     \
   X(class, "") X(requests_per_s, "1/s") X(input_tokens_per_s, "1/s")                        \
@@ -335,6 +335,9 @@ static int summary_table(tf_table *t, const tf_serving_config *cfg, const tf_ser
   real(&row[S_kv_utilisation], r->kv_utilisation);
   real(&row[S_prefill_gpu_s], r->prefill_gpu_s);
   real(&row[S_decode_gpu_s], r->decode_gpu_s);
+  /* Interactivity: the tokens a second one user sees while being served, 1 / mean TPOT. */
+  if (k->tpot.count > 0 && k->tpot.mean > 0)
+    real(&row[S_output_tokens_per_s_per_user], 1 / k->tpot.mean);
   fill_power(row, cfg, r);
   real(&row[S_availability], r->availability);
   count(&row[S_failures], r->failures);

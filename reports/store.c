@@ -3,6 +3,7 @@
 #include "store.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -97,9 +98,45 @@ static const char *const SCHEMA_SQL[] = {
     "\nFROM costs GROUP BY run_id, component;\n",
 #undef PIVOT
     "PRAGMA application_id = " TF_STR(TF_STORE_APPLICATION_ID),
-    "PRAGMA user_version = " TF_STR(TF_STORE_SCHEMA_VERSION),
 };
 enum { SCHEMA_STATEMENTS = sizeof SCHEMA_SQL / sizeof SCHEMA_SQL[0] };
+
+/* Version 2 adds sweeps: a sweep, its axes, and which run is which (point, replication) of it
+ * with the point's axis values; a version 1 file is upgraded by these statements alone. */
+static const char *const SCHEMA_V2_SQL[] = {
+    "CREATE TABLE sweeps (\n"
+    "  sweep_id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  sweep_key TEXT NOT NULL UNIQUE,\n"
+    "  scenario_name TEXT NOT NULL,\n"
+    "  scenario_sha256 TEXT NOT NULL,\n"
+    "  definition TEXT NOT NULL,\n"
+    "  points INTEGER NOT NULL,\n"
+    "  replications INTEGER NOT NULL,\n"
+    "  master_seed INTEGER NOT NULL);\n",
+    "CREATE TABLE sweep_axes (\n"
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps(sweep_id) ON DELETE CASCADE,\n"
+    "  axis INTEGER NOT NULL,\n"
+    "  name TEXT NOT NULL,\n"
+    "  PRIMARY KEY (sweep_id, axis)) WITHOUT ROWID;\n",
+    "CREATE TABLE sweep_runs (\n"
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps(sweep_id) ON DELETE CASCADE,\n"
+    "  point INTEGER NOT NULL,\n"
+    "  replication INTEGER NOT NULL,\n"
+    "  run_id INTEGER NOT NULL UNIQUE REFERENCES runs(run_id) ON DELETE CASCADE,\n"
+    "  PRIMARY KEY (sweep_id, point, replication)) WITHOUT ROWID;\n",
+    "CREATE TABLE sweep_labels (\n"
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps(sweep_id) ON DELETE CASCADE,\n"
+    "  point INTEGER NOT NULL,\n"
+    "  axis INTEGER NOT NULL,\n"
+    "  value TEXT NOT NULL,\n"
+    "  PRIMARY KEY (sweep_id, point, axis)) WITHOUT ROWID;\n",
+    /* One row per sweep run with its headline metrics (the axis values: sweep_labels). */
+    "CREATE VIEW sweep_summary AS SELECT\n"
+    "  w.sweep_id, w.point, w.replication, s.*\n"
+    "FROM sweep_runs w JOIN run_summary s ON s.run_id = w.run_id;\n",
+    "PRAGMA user_version = " TF_STR(TF_STORE_SCHEMA_VERSION),
+};
+enum { SCHEMA_V2_STATEMENTS = sizeof SCHEMA_V2_SQL / sizeof SCHEMA_V2_SQL[0] };
 
 static const char INSERT_RUN_SQL[] =
     "INSERT INTO runs(scenario_name, scenario_path, scenario_sha256, scenario_text, overrides,"
@@ -230,7 +267,7 @@ static int check_identity(const tf_store *s, const identity *id, char *err, size
                       "%s: schema version %lld is newer than this tokenfab (%d); use a newer "
                       "tokenfab",
                       s->path, (long long)id->user_version, TF_STORE_SCHEMA_VERSION);
-  /* Version 1 is the first: nothing older to migrate. A later version upgrades here. */
+  /* Version 1 files are upgraded (adopt_schema); nothing is older. */
   if (id->user_version < 1)
     return store_fail(err, err_size, TF_EDB,
                       "%s: schema version %lld is not one this tokenfab knows (it writes %d)",
@@ -248,6 +285,9 @@ static int adopt_schema(tf_store *s, char *err, size_t err_size) {
   bool empty = id.application_id == 0 && id.user_version == 0 && id.schema_objects == 0;
   for (int i = 0; rc == SQLITE_OK && empty && i < SCHEMA_STATEMENTS; i++)
     rc = sqlite3_exec(s->db, SCHEMA_SQL[i], NULL, NULL, NULL);
+  bool upgrade = empty || (id.application_id == TF_STORE_APPLICATION_ID && id.user_version == 1);
+  for (int i = 0; rc == SQLITE_OK && upgrade && i < SCHEMA_V2_STATEMENTS; i++)
+    rc = sqlite3_exec(s->db, SCHEMA_V2_SQL[i], NULL, NULL, NULL);
   if (rc != SQLITE_OK) {
     int status = open_failed(s, rc, err, err_size);
     rollback(s->db);
@@ -458,18 +498,11 @@ static int insert_table(tf_store *s, sink_id which, int64_t run_id, const tf_tab
   return 0;
 }
 
-int tf_store_write_run(tf_store *s, const tf_run_record *r, int64_t *run_id, char *err,
-                       size_t err_size) {
-  assert(s);
-  assert(r);
-  assert(run_id);
+/* Inserts run r and its tables inside the open transaction; *run_id its id. */
+static int insert_record(tf_store *s, const tf_run_record *r, int64_t *run_id, char *err,
+                         size_t err_size) {
   assert(r->summary.n_rows <= 1);
-  s->rows = 0;
-  if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-    return store_fail(err, err_size, TF_EDB, "%s: cannot start writing the run: %s", s->path,
-                      sqlite3_errmsg(s->db));
-  int64_t id = 0;
-  int status = insert_run(s, r, &id, err, err_size);
+  int status = insert_run(s, r, run_id, err, err_size);
   const tf_table *tables[SINK_COUNT_] = {
       [SINK_METRICS] = &r->summary,
       [SINK_CLASSES] = &r->classes,
@@ -477,14 +510,493 @@ int tf_store_write_run(tf_store *s, const tf_run_record *r, int64_t *run_id, cha
       [SINK_COSTS] = &r->costs,
   };
   for (int i = 0; i < SINK_COUNT_ && status == 0; i++)
-    status = insert_table(s, (sink_id)i, id, tables[i], err, err_size);
-  if (status == 0 && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    status = store_fail(err, err_size, TF_EDB, "%s: cannot commit the run: %s", s->path,
-                        sqlite3_errmsg(s->db));
-  if (status != 0) {
-    rollback(s->db);
-    return status;
-  }
-  *run_id = id;
+    status = insert_table(s, (sink_id)i, *run_id, tables[i], err, err_size);
+  return status;
+}
+
+static int begin(tf_store *s, const char *what, char *err, size_t err_size) {
+  s->rows = 0;
+  if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    return store_fail(err, err_size, TF_EDB, "%s: cannot start writing %s: %s", s->path, what,
+                      sqlite3_errmsg(s->db));
   return 0;
+}
+
+/* Commits when status is 0, else (or when the commit fails) rolls back. */
+static int end(tf_store *s, int status, const char *what, char *err, size_t err_size) {
+  if (status == 0 && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    status = store_fail(err, err_size, TF_EDB, "%s: cannot commit %s: %s", s->path, what,
+                        sqlite3_errmsg(s->db));
+  if (status != 0)
+    rollback(s->db);
+  return status;
+}
+
+int tf_store_write_run(tf_store *s, const tf_run_record *r, int64_t *run_id, char *err,
+                       size_t err_size) {
+  assert(s);
+  assert(r);
+  assert(run_id);
+  int status = begin(s, "the run", err, err_size);
+  if (status)
+    return status;
+  int64_t id = 0;
+  status = end(s, insert_record(s, r, &id, err, err_size), "the run", err, err_size);
+  if (status == 0)
+    *run_id = id;
+  return status;
+}
+
+/* ---- sweeps ---- */
+
+/* Runs sql with its ?1.. parameters bound to the int64s in v (n of them); a row's first column
+ * goes to *out when out is given (else the statement must return no row). SQLITE_DONE when the
+ * query returned no row. */
+static int exec_int(sqlite3 *db, const char *sql, const int64_t *v, int n, int64_t *out) {
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  for (int i = 0; rc == SQLITE_OK && i < n; i++)
+    rc = sqlite3_bind_int64(st, i + 1, v[i]);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && out) {
+      *out = sqlite3_column_int64(st, 0);
+      rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE && !out) {
+      rc = SQLITE_OK;
+    }
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int find_sweep(sqlite3 *db, const char *schema, const char *key, int64_t *id) {
+  char sql[160];
+  snprintf(sql, sizeof sql, "SELECT sweep_id FROM %s.sweeps WHERE sweep_key = ?1", schema);
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      *id = sqlite3_column_int64(st, 0);
+      rc = SQLITE_OK;
+    }
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int insert_sweep(tf_store *s, const tf_store_sweep *w, int64_t *id) {
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "INSERT INTO sweeps(sweep_key, scenario_name, scenario_sha256, "
+                              "definition, points, replications, master_seed) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text(st, 1, w->key, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text(st, 2, w->scenario_name, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text(st, 3, w->scenario_sha256, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text(st, 4, w->definition, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_int64(st, 5, w->points);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_int64(st, 6, w->replications);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_int64(st, 7, seed_bits(w->master_seed));
+  if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
+    rc = SQLITE_OK;
+  sqlite3_finalize(st);
+  if (rc != SQLITE_OK)
+    return rc;
+  *id = sqlite3_last_insert_rowid(s->db);
+  st = NULL;
+  rc = sqlite3_prepare_v2(s->db, "INSERT INTO sweep_axes(sweep_id, axis, name) VALUES (?1, ?2, ?3)",
+                          -1, &st, NULL);
+  for (size_t a = 0; rc == SQLITE_OK && a < w->n_axes; a++) {
+    sqlite3_bind_int64(st, 1, *id);
+    sqlite3_bind_int64(st, 2, (int64_t)a);
+    sqlite3_bind_text(st, 3, w->axis_names[a], -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int tf_store_open_sweep(tf_store *s, const tf_store_sweep *w, int64_t *sweep_id, char *err,
+                   size_t err_size) {
+  int status = begin(s, "the sweep", err, err_size);
+  if (status)
+    return status;
+  int64_t id = 0;
+  int rc = find_sweep(s->db, "main", w->key, &id);
+  if (rc == SQLITE_DONE)
+    rc = insert_sweep(s, w, &id);
+  if (rc != SQLITE_OK)
+    status = store_fail(err, err_size, TF_EDB, "%s: cannot record the sweep: %s", s->path,
+                        sqlite3_errmsg(s->db));
+  status = end(s, status, "the sweep", err, err_size);
+  if (status == 0)
+    *sweep_id = id;
+  return status;
+}
+
+int tf_store_sweep_done(tf_store *s, int64_t sweep_id, int64_t points, int64_t replications,
+                        bool *done, char *err, size_t err_size) {
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT point, replication FROM sweep_runs WHERE sweep_id = ?1",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_int64(st, 1, sweep_id);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t p = sqlite3_column_int64(st, 0), r = sqlite3_column_int64(st, 1);
+    if (p >= 0 && p < points && r >= 0 && r < replications)
+      done[p * replications + r] = true;
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE)
+    return store_fail(err, err_size, TF_EDB, "%s: cannot read the sweep's finished runs: %s",
+                      s->path, sqlite3_errmsg(s->db));
+  return 0;
+}
+
+static int insert_labels(tf_store *s, int64_t sweep_id, int64_t point, const char *const *labels,
+                         size_t n) {
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "INSERT OR IGNORE INTO sweep_labels(sweep_id, point, axis, value) "
+                              "VALUES (?1, ?2, ?3, ?4)",
+                              -1, &st, NULL);
+  for (size_t a = 0; rc == SQLITE_OK && a < n; a++) {
+    sqlite3_bind_int64(st, 1, sweep_id);
+    sqlite3_bind_int64(st, 2, point);
+    sqlite3_bind_int64(st, 3, (int64_t)a);
+    sqlite3_bind_text(st, 4, labels[a], -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int tf_store_write_sweep_run(tf_store *s, const tf_run_record *r, int64_t sweep_id,
+                             int64_t point, int64_t replication, const char *const *labels,
+                             size_t n_labels, int64_t *run_id, char *err, size_t err_size) {
+  int status = begin(s, "the run", err, err_size);
+  if (status)
+    return status;
+  int64_t id = 0;
+  status = insert_record(s, r, &id, err, err_size);
+  if (status == 0) {
+    int64_t v[] = {sweep_id, point, replication, id};
+    int rc = exec_int(s->db,
+                      "INSERT INTO sweep_runs(sweep_id, point, replication, run_id) "
+                      "VALUES (?1, ?2, ?3, ?4)",
+                      v, 4, NULL);
+    if (rc == SQLITE_OK)
+      rc = insert_labels(s, sweep_id, point, labels, n_labels);
+    if (rc != SQLITE_OK)
+      status = store_fail(err, err_size, TF_EDB,
+                          "%s: cannot record point %lld, replication %lld of the sweep: %s",
+                          s->path, (long long)point, (long long)replication,
+                          sqlite3_errmsg(s->db));
+  }
+  status = end(s, status, "the run", err, err_size);
+  if (status == 0)
+    *run_id = id;
+  return status;
+}
+
+int tf_store_sweep_metrics(tf_store *s, int64_t sweep_id, const char *const *names, size_t n,
+                           tf_store_sweep_row **rows, size_t *n_rows, char *err,
+                           size_t err_size) {
+  *rows = NULL;
+  *n_rows = 0;
+  sqlite3_stmt *runs = NULL, *metric = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT point, replication, run_id FROM sweep_runs "
+                              "WHERE sweep_id = ?1 ORDER BY point, replication",
+                              -1, &runs, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(s->db,
+                            "SELECT value, text FROM metrics WHERE run_id = ?1 AND name = ?2", -1,
+                            &metric, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_int64(runs, 1, sweep_id);
+  size_t cap = 0;
+  int status = 0;
+  while (rc == SQLITE_OK && (rc = sqlite3_step(runs)) == SQLITE_ROW) {
+    rc = SQLITE_OK;
+    if (*n_rows == cap) {
+      cap = cap ? 2 * cap : 64;
+      tf_store_sweep_row *grown = realloc(*rows, cap * sizeof **rows);
+      if (!grown) {
+        status = TF_ENOMEM;
+        break;
+      }
+      *rows = grown;
+    }
+    tf_store_sweep_row *row = &(*rows)[*n_rows];
+    *row = (tf_store_sweep_row){.point = sqlite3_column_int64(runs, 0),
+                                .replication = sqlite3_column_int64(runs, 1),
+                                .values = calloc(n ? n : 1, sizeof(double))};
+    if (!row->values) {
+      status = TF_ENOMEM;
+      break;
+    }
+    (*n_rows)++;
+    int64_t run_id = sqlite3_column_int64(runs, 2);
+    for (size_t k = 0; rc == SQLITE_OK && k < n; k++) {
+      row->values[k] = NAN;
+      sqlite3_bind_int64(metric, 1, run_id);
+      sqlite3_bind_text(metric, 2, names[k], -1, SQLITE_STATIC);
+      rc = sqlite3_step(metric);
+      if (rc == SQLITE_ROW) {
+        if (sqlite3_column_type(metric, 0) != SQLITE_NULL)
+          row->values[k] = sqlite3_column_double(metric, 0);
+        else if (sqlite3_column_type(metric, 1) != SQLITE_NULL && !row->text) {
+          row->text = copy_string((const char *)sqlite3_column_text(metric, 1));
+          row->text_metric = k;
+        }
+        rc = SQLITE_OK;
+      } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_OK;
+      }
+      sqlite3_reset(metric);
+    }
+  }
+  sqlite3_finalize(runs);
+  sqlite3_finalize(metric);
+  if (status == 0 && rc != SQLITE_DONE)
+    status = store_fail(err, err_size, TF_EDB, "%s: cannot read the sweep's results: %s",
+                        s->path, sqlite3_errmsg(s->db));
+  else if (status == TF_ENOMEM)
+    status = store_fail(err, err_size, TF_ENOMEM, "%s: out of memory reading the sweep",
+                        s->path);
+  if (status) {
+    tf_store_sweep_rows_free(*rows, *n_rows);
+    *rows = NULL;
+    *n_rows = 0;
+  }
+  return status;
+}
+
+void tf_store_sweep_rows_free(tf_store_sweep_row *rows, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(rows[i].values);
+    free(rows[i].text);
+  }
+  free(rows);
+}
+
+/* ---- merging shards ---- */
+
+/* Runs one statement with int64 parameters; no rows expected. */
+static int run_ids(sqlite3 *db, const char *sql, int64_t a, int64_t b) {
+  int64_t v[] = {a, b};
+  return exec_int(db, sql, v, 2, NULL);
+}
+
+/* Copies run old_id of src into main with its four tables; *new_id its id in main. */
+static int copy_run(sqlite3 *db, int64_t old_id, int64_t *new_id) {
+  int64_t v[] = {old_id};
+  int rc = exec_int(db,
+                    "INSERT INTO main.runs(scenario_name, scenario_path, scenario_sha256, "
+                    "scenario_text, overrides, seed, tokenfab_version, started_utc, wall_s) "
+                    "SELECT scenario_name, scenario_path, scenario_sha256, scenario_text, "
+                    "overrides, seed, tokenfab_version, started_utc, wall_s FROM src.runs "
+                    "WHERE run_id = ?1",
+                    v, 1, NULL);
+  if (rc != SQLITE_OK)
+    return rc;
+  *new_id = sqlite3_last_insert_rowid(db);
+  static const char *const copies[] = {
+      "INSERT INTO main.metrics SELECT ?1, name, unit, value, text FROM src.metrics "
+      "WHERE run_id = ?2",
+      "INSERT INTO main.class_metrics SELECT ?1, class, name, unit, value, text "
+      "FROM src.class_metrics WHERE run_id = ?2",
+      "INSERT INTO main.series SELECT ?1, t_s, name, unit, value FROM src.series "
+      "WHERE run_id = ?2",
+      "INSERT INTO main.costs SELECT ?1, component, name, unit, value FROM src.costs "
+      "WHERE run_id = ?2",
+  };
+  for (size_t i = 0; rc == SQLITE_OK && i < sizeof copies / sizeof copies[0]; i++)
+    rc = run_ids(db, copies[i], *new_id, old_id);
+  return rc;
+}
+
+/* The sweep in main with src's sweep src_id's key: found, or copied when main holds no other
+ * sweep; TF_EINVAL (with a message) when main holds a different one. */
+static int match_sweep(tf_store *s, int64_t src_id, const char *src_path, int64_t *dst_id,
+                       char *err, size_t err_size) {
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT sweep_key, scenario_name FROM src.sweeps WHERE sweep_id = ?1",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_int64(st, 1, src_id);
+  if (rc == SQLITE_OK && sqlite3_step(st) != SQLITE_ROW)
+    rc = sqlite3_errcode(s->db);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(st);
+    return rc;
+  }
+  char *key = copy_string((const char *)sqlite3_column_text(st, 0));
+  char *name = copy_string((const char *)sqlite3_column_text(st, 1));
+  sqlite3_finalize(st);
+  if (!key || !name) {
+    free(key);
+    free(name);
+    return SQLITE_NOMEM;
+  }
+  rc = find_sweep(s->db, "main", key, dst_id);
+  if (rc == SQLITE_DONE) {
+    int64_t others = 0;
+    rc = query_int(s->db, "SELECT count(*) FROM main.sweeps", &others);
+    if (rc == SQLITE_OK && others > 0) {
+      rc = store_fail(err, err_size, TF_EINVAL,
+                      "%s: its sweep (of scenario \"%s\", key %.12s) is not the sweep %s holds: "
+                      "only shards of one sweep can be merged",
+                      src_path, name, key, s->path);
+    } else if (rc == SQLITE_OK) {
+      int64_t v[] = {src_id};
+      rc = exec_int(s->db,
+                    "INSERT INTO main.sweeps(sweep_key, scenario_name, scenario_sha256, "
+                    "definition, points, replications, master_seed) SELECT sweep_key, "
+                    "scenario_name, scenario_sha256, definition, points, replications, "
+                    "master_seed FROM src.sweeps WHERE sweep_id = ?1",
+                    v, 1, NULL);
+      if (rc == SQLITE_OK) {
+        *dst_id = sqlite3_last_insert_rowid(s->db);
+        rc = run_ids(s->db,
+                     "INSERT INTO main.sweep_axes SELECT ?1, axis, name FROM src.sweep_axes "
+                     "WHERE sweep_id = ?2",
+                     *dst_id, src_id);
+      }
+    }
+  }
+  free(key);
+  free(name);
+  return rc;
+}
+
+/* Copies every run of src's sweep src_id that main lacks. */
+static int merge_sweep(tf_store *s, int64_t src_id, int64_t dst_id, int64_t *copied,
+                       int64_t *skipped) {
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT w.point, w.replication, w.run_id, EXISTS (SELECT 1 FROM "
+                              "main.sweep_runs d WHERE d.sweep_id = ?2 AND d.point = w.point AND "
+                              "d.replication = w.replication) FROM src.sweep_runs w WHERE "
+                              "w.sweep_id = ?1 ORDER BY w.point, w.replication",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_int64(st, 1, src_id);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_int64(st, 2, dst_id);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t point = sqlite3_column_int64(st, 0), rep = sqlite3_column_int64(st, 1);
+    int64_t old_id = sqlite3_column_int64(st, 2), new_id = 0;
+    rc = SQLITE_OK;
+    if (sqlite3_column_int64(st, 3)) {
+      (*skipped)++;
+      continue;
+    }
+    rc = copy_run(s->db, old_id, &new_id);
+    int64_t v[] = {dst_id, point, rep, new_id};
+    if (rc == SQLITE_OK)
+      rc = exec_int(s->db,
+                    "INSERT INTO main.sweep_runs(sweep_id, point, replication, run_id) "
+                    "VALUES (?1, ?2, ?3, ?4)",
+                    v, 4, NULL);
+    int64_t l[] = {dst_id, src_id, point};
+    if (rc == SQLITE_OK)
+      rc = exec_int(s->db,
+                    "INSERT OR IGNORE INTO main.sweep_labels SELECT ?1, point, axis, value "
+                    "FROM src.sweep_labels WHERE sweep_id = ?2 AND point = ?3",
+                    l, 3, NULL);
+    if (rc == SQLITE_OK)
+      (*copied)++;
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int check_source(tf_store *s, const char *src_path, char *err, size_t err_size) {
+  int64_t app = 0, version = 0;
+  int rc = query_int(s->db, "PRAGMA src.application_id", &app);
+  if (rc == SQLITE_OK)
+    rc = query_int(s->db, "PRAGMA src.user_version", &version);
+  if (rc == SQLITE_NOTADB || (rc == SQLITE_OK && app != TF_STORE_APPLICATION_ID))
+    return store_fail(err, err_size, TF_EINVAL, "%s: not a tokenfab results database",
+                      src_path);
+  if (rc != SQLITE_OK)
+    return store_fail(err, err_size, TF_EDB, "%s: cannot read it: %s", src_path,
+                      sqlite3_errmsg(s->db));
+  if (version > TF_STORE_SCHEMA_VERSION)
+    return store_fail(err, err_size, TF_EINVAL,
+                      "%s: schema version %lld is newer than this tokenfab (%d)", src_path,
+                      (long long)version, TF_STORE_SCHEMA_VERSION);
+  if (version < 2)
+    return store_fail(err, err_size, TF_EINVAL, "%s: holds no sweep (schema version %lld)",
+                      src_path, (long long)version);
+  return 0;
+}
+
+int tf_store_merge(tf_store *s, const char *src_path, int64_t *copied, int64_t *skipped,
+                   char *err, size_t err_size) {
+  *copied = *skipped = 0;
+  FILE *probe = fopen(src_path, "rb"); /* ATTACH would create a missing file */
+  if (!probe)
+    return store_fail(err, err_size, TF_EINVAL, "%s: cannot open: %s", src_path,
+                      strerror(errno));
+  fclose(probe);
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(s->db, "ATTACH DATABASE ?1 AS src", -1, &st, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text(st, 1, src_path, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
+    rc = SQLITE_OK;
+  sqlite3_finalize(st);
+  if (rc == SQLITE_NOTADB)
+    return store_fail(err, err_size, TF_EINVAL, "%s: not a tokenfab results database (%s)",
+                      src_path, sqlite3_errmsg(s->db));
+  if (rc != SQLITE_OK)
+    return store_fail(err, err_size, TF_EDB, "%s: cannot attach it: %s", src_path,
+                      sqlite3_errmsg(s->db));
+  int status = check_source(s, src_path, err, err_size);
+  if (status == 0)
+    status = begin(s, "the merge", err, err_size);
+  if (status == 0) {
+    sqlite3_stmt *sweeps;
+    rc = sqlite3_prepare_v2(s->db, "SELECT sweep_id FROM src.sweeps ORDER BY sweep_id", -1,
+                            &sweeps, NULL);
+    while (status == 0 && rc == SQLITE_OK && (rc = sqlite3_step(sweeps)) == SQLITE_ROW) {
+      int64_t src_id = sqlite3_column_int64(sweeps, 0), dst_id = 0;
+      rc = match_sweep(s, src_id, src_path, &dst_id, err, err_size);
+      if (rc == TF_EINVAL) {
+        status = TF_EINVAL;
+        break;
+      }
+      if (rc == SQLITE_OK)
+        rc = merge_sweep(s, src_id, dst_id, copied, skipped);
+    }
+    sqlite3_finalize(sweeps);
+    if (status == 0 && rc != SQLITE_DONE)
+      status = store_fail(err, err_size, TF_EDB, "%s: cannot merge %s: %s", s->path, src_path,
+                          sqlite3_errmsg(s->db));
+    status = end(s, status, "the merge", err, err_size);
+  }
+  sqlite3_exec(s->db, "DETACH DATABASE src", NULL, NULL, NULL);
+  if (status)
+    *copied = *skipped = 0;
+  return status;
 }

@@ -3,6 +3,7 @@
 #ifndef TF_STORE_H
 #define TF_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,7 +14,7 @@
 #define TF_STORE_APPLICATION_ID 1413890370
 /* PRAGMA user_version: the schema this build writes. Raised by one with every change to tables
  * or views; a build opens files up to its own version (migrating older ones) and refuses newer. */
-#define TF_STORE_SCHEMA_VERSION 1
+#define TF_STORE_SCHEMA_VERSION 2
 /* How long a writer waits for another process's transaction on the same file to finish. */
 #define TF_STORE_BUSY_TIMEOUT_MS 10000
 
@@ -33,6 +34,58 @@ int tf_store_open(const char *path, tf_store **out, char *err, size_t err_size);
  * connection rolls the journal back. Non-finite REAL cells are stored as NULL. */
 int tf_store_write_run(tf_store *s, const tf_run_record *r, int64_t *run_id, char *err,
                        size_t err_size);
+
+/* A sweep as the database knows it (docs/SWEEPS.md). key identifies it: the same scenario text,
+ * overrides and sweep definition give the same key, so runs of one sweep from several processes,
+ * shards or sessions (--resume) land in one sweep and runs of different sweeps never mix. */
+typedef struct tf_store_sweep {
+  const char *key;             /* hex SHA-256 of what defines the sweep */
+  const char *scenario_name, *scenario_sha256;
+  const char *definition;      /* the sweep's canonical text */
+  int64_t points, replications;
+  uint64_t master_seed;
+  size_t n_axes;
+  const char *const *axis_names;
+} tf_store_sweep;
+
+/* Finds the sweep with w->key, or adds it with its axes; *sweep_id its id. 0 or TF_EDB. */
+int tf_store_open_sweep(tf_store *s, const tf_store_sweep *w, int64_t *sweep_id, char *err,
+                        size_t err_size);
+
+/* Sets done[p x replications + r] for every run of the sweep the file holds (others are left
+ * as they are). 0 or TF_EDB. */
+int tf_store_sweep_done(tf_store *s, int64_t sweep_id, int64_t points, int64_t replications,
+                        bool *done, char *err, size_t err_size);
+
+/* Writes run r as (point, replication) of the sweep, with the point's axis values, in one
+ * transaction like tf_store_write_run: a run is in the file with its place in the sweep, or not
+ * at all. A (point, replication) already there is TF_EDB and nothing is written. */
+int tf_store_write_sweep_run(tf_store *s, const tf_run_record *r, int64_t sweep_id,
+                             int64_t point, int64_t replication, const char *const *labels,
+                             size_t n_labels, int64_t *run_id, char *err, size_t err_size);
+
+/* One run of a sweep with the summary metrics asked for. */
+typedef struct tf_store_sweep_row {
+  int64_t point, replication;
+  double *values;     /* one per name asked for; NaN when absent, NULL or text */
+  char *text;         /* the first text metric among the names (NULL: none) */
+  size_t text_metric; /* its index among the names */
+} tf_store_sweep_row;
+
+/* Every run of the sweep, ordered by point then replication, with the summary metrics named.
+ * Free with tf_store_sweep_rows_free. 0, TF_EDB or TF_ENOMEM. */
+int tf_store_sweep_metrics(tf_store *s, int64_t sweep_id, const char *const *names, size_t n,
+                           tf_store_sweep_row **rows, size_t *n_rows, char *err,
+                           size_t err_size);
+void tf_store_sweep_rows_free(tf_store_sweep_row *rows, size_t n);
+
+/* Adds to s every sweep run of the results database at src_path that s lacks (same sweep,
+ * point and replication), with its tables, in one transaction; *copied and *skipped count the
+ * runs. src must hold the same sweep as s (or s none yet): merging different sweeps is
+ * TF_EINVAL with a message naming both; a file that is not a tokenfab database, or holds no
+ * sweep, TF_EINVAL; SQLite failures TF_EDB. On failure s is as it was. */
+int tf_store_merge(tf_store *s, const char *src_path, int64_t *copied, int64_t *skipped,
+                   char *err, size_t err_size);
 
 /* Closes the database; s may be NULL. */
 void tf_store_close(tf_store *s);

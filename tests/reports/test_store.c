@@ -518,7 +518,7 @@ static void test_round_trip(void) {
   sqlite3 *db = raw_open(t.db);
   TF_CHECK_STR(q(db, "PRAGMA application_id", 0, NULL, NULL), "INT:1413890370");
   TF_CHECK_INT(TF_STORE_APPLICATION_ID, 0x54464142);
-  TF_CHECK_STR(q(db, "PRAGMA user_version", 0, NULL, NULL), "INT:1");
+  TF_CHECK_STR(q(db, "PRAGMA user_version", 0, NULL, NULL), "INT:2");
   TF_CHECK_STR(q(db, "PRAGMA journal_mode", 0, NULL, NULL), "TEXT:delete");
   check_run_row(db, id_full);
   TF_CHECK_STR(q(db, "SELECT scenario_path FROM runs WHERE run_id = ?1", id_sparse, NULL, NULL),
@@ -639,12 +639,12 @@ static void test_schema_versions(void) {
   raw_exec(db, "PRAGMA user_version = 7");
   sqlite3_close(db);
   check_open_fails(t.db,
-                   "schema version 7 is newer than this tokenfab (1); use a newer tokenfab");
+                   "schema version 7 is newer than this tokenfab (2); use a newer tokenfab");
   db = raw_open(t.db);
   TF_CHECK_STR(q(db, "PRAGMA user_version", 0, NULL, NULL), "INT:7"); /* untouched */
   raw_exec(db, "PRAGMA user_version = 0");
   sqlite3_close(db);
-  check_open_fails(t.db, "schema version 0 is not one this tokenfab knows (it writes 1)");
+  check_open_fails(t.db, "schema version 0 is not one this tokenfab knows (it writes 2)");
   tmp_dir_remove(&t);
 
   /* An empty file (as mkstemp leaves one) is a new database. */
