@@ -687,31 +687,59 @@ static int insert_labels(tf_store *s, int64_t sweep_id, int64_t point, const cha
   return rc;
 }
 
+/* The run id of (point, replication) of the sweep, 0 when there is none. */
+static int64_t run_of(tf_store *s, int64_t sweep_id, int64_t point, int64_t replication) {
+  int64_t v[] = {sweep_id, point, replication}, id = 0;
+  if (exec_int(s->db,
+               "SELECT run_id FROM sweep_runs WHERE sweep_id = ?1 AND point = ?2 AND "
+               "replication = ?3",
+               v, 3, &id) != SQLITE_OK)
+    return 0;
+  return id;
+}
+
+/* Inserts one sweep run (record, place, labels) inside the open transaction. */
+static int insert_sweep_run(tf_store *s, const tf_store_sweep_run *w, char *err,
+                            size_t err_size) {
+  int64_t id = 0;
+  int status = insert_record(s, w->record, &id, err, err_size);
+  if (status)
+    return status;
+  int64_t v[] = {w->sweep_id, w->point, w->replication, id};
+  int rc = exec_int(s->db,
+                    "INSERT INTO sweep_runs(sweep_id, point, replication, run_id) "
+                    "VALUES (?1, ?2, ?3, ?4)",
+                    v, 4, NULL);
+  if (rc == SQLITE_OK)
+    rc = insert_labels(s, w->sweep_id, w->point, w->labels, w->n_labels);
+  if (rc != SQLITE_OK)
+    return store_fail(err, err_size, TF_EDB,
+                      "%s: cannot record point %lld, replication %lld of the sweep: %s", s->path,
+                      (long long)w->point, (long long)w->replication, sqlite3_errmsg(s->db));
+  return 0;
+}
+
+int tf_store_write_sweep_runs(tf_store *s, const tf_store_sweep_run *runs, size_t n, char *err,
+                              size_t err_size) {
+  int status = begin(s, "the runs", err, err_size);
+  for (size_t i = 0; status == 0 && i < n; i++)
+    status = insert_sweep_run(s, &runs[i], err, err_size);
+  return status ? end(s, status, "the runs", err, err_size)
+                : end(s, 0, "the runs", err, err_size);
+}
+
 int tf_store_write_sweep_run(tf_store *s, const tf_run_record *r, int64_t sweep_id,
                              int64_t point, int64_t replication, const char *const *labels,
                              size_t n_labels, int64_t *run_id, char *err, size_t err_size) {
   int status = begin(s, "the run", err, err_size);
   if (status)
     return status;
-  int64_t id = 0;
-  status = insert_record(s, r, &id, err, err_size);
-  if (status == 0) {
-    int64_t v[] = {sweep_id, point, replication, id};
-    int rc = exec_int(s->db,
-                      "INSERT INTO sweep_runs(sweep_id, point, replication, run_id) "
-                      "VALUES (?1, ?2, ?3, ?4)",
-                      v, 4, NULL);
-    if (rc == SQLITE_OK)
-      rc = insert_labels(s, sweep_id, point, labels, n_labels);
-    if (rc != SQLITE_OK)
-      status = store_fail(err, err_size, TF_EDB,
-                          "%s: cannot record point %lld, replication %lld of the sweep: %s",
-                          s->path, (long long)point, (long long)replication,
-                          sqlite3_errmsg(s->db));
-  }
-  status = end(s, status, "the run", err, err_size);
+  tf_store_sweep_run w = {.record = r, .sweep_id = sweep_id, .point = point,
+                          .replication = replication, .labels = labels, .n_labels = n_labels};
+  status = end(s, insert_sweep_run(s, &w, err, err_size), "the run", err, err_size);
   if (status == 0)
-    *run_id = id;
+    *run_id = sqlite3_last_insert_rowid(s->db) > 0 ? run_of(s, sweep_id, point, replication)
+                                                   : 0;
   return status;
 }
 

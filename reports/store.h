@@ -64,6 +64,17 @@ int tf_store_write_sweep_run(tf_store *s, const tf_run_record *r, int64_t sweep_
                              int64_t point, int64_t replication, const char *const *labels,
                              size_t n_labels, int64_t *run_id, char *err, size_t err_size);
 
+/* Several runs of sweeps written in one transaction (tf_store_write_sweep_runs): all or none. A
+ * sweep worker batches its runs so that the commit's fsyncs are paid once per batch. */
+typedef struct tf_store_sweep_run {
+  const tf_run_record *record;
+  int64_t sweep_id, point, replication;
+  const char *const *labels;
+  size_t n_labels;
+} tf_store_sweep_run;
+int tf_store_write_sweep_runs(tf_store *s, const tf_store_sweep_run *runs, size_t n, char *err,
+                              size_t err_size);
+
 /* One run of a sweep with the summary metrics asked for. */
 typedef struct tf_store_sweep_row {
   int64_t point, replication;
