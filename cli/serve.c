@@ -330,6 +330,7 @@ int tf_cli_serve(tf_scenario *s, const tf_cli_run_opts *o) {
       .it_envelope_w = s->site.present ? s->site.power_w / s->site.pue : 0,
       .system_limit_w = s->site.present ? s->site.system_limit_w : 0,
       .pue = s->site.present ? s->site.pue : 1,
+      .pue_model = s->site.present ? &s->site.pue_model : NULL,
   };
   cfg.pool.system = s->hardware[s->serving.hardware_index].entry;
   /* Failure classes: one instance per GPU and per GPU's link; a node is the system when it holds

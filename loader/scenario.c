@@ -84,9 +84,8 @@ static const tf_schema_field site_fields[] = {
     [SITE_POWER] = {.key = "power", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_POWER, .required = true,
      .lo_bound = TF_SCHEMA_EXCLUSIVE, .offset = offsetof(site_raw, power_w),
      .help = "facility power envelope"},
-    [SITE_PUE] = {.key = "pue", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATIO,
-     .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 1, .offset = offsetof(site_raw, pue),
-     .present = TF_SCHEMA_FLAG(site_raw, has_pue), .help = "power usage effectiveness"},
+    [SITE_PUE] = {.key = "pue", .type = TF_SCHEMA_CUSTOM,
+     .help = "power usage effectiveness: a ratio, or a mapping (PUE by load and temperature)"},
     [SITE_PRICE] = {.key = "electricity_price", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_ENERGY_PRICE,
      .lo_bound = TF_SCHEMA_INCLUSIVE, .offset = offsetof(site_raw, price),
      .present = TF_SCHEMA_FLAG(site_raw, has_price), .help = "price of energy"},
@@ -459,7 +458,279 @@ static void load_queue(const tf_ytree_node *node, tf_scenario *out, tf_diags *d)
     load_service(where[Q_SERVICE], &out->queue.service, d);
 }
 
-static void load_site(const tf_ytree_node *node, tf_scenario *out, tf_diags *d) {
+/* ---- site.pue: a ratio, or a model of load and outside temperature (docs/POWER.md) ---- */
+
+static int value_col(const tf_ytree_node *v);
+
+/* `pue: 1.3`, as it was before PUE could be a mapping. */
+static const tf_schema_field pue_ratio_field = {
+    .key = "pue", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATIO,
+    .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 1, .offset = offsetof(site_raw, pue),
+    .present = TF_SCHEMA_FLAG(site_raw, has_pue), .help = "power usage effectiveness"};
+
+typedef struct pue_raw {
+  double at_full_load, at_low_load, low_load, reference_k, per_degree;
+  bool has_full, has_at_low, has_low_load, has_reference, has_per_degree;
+} pue_raw;
+
+enum { PUE_FULL, PUE_AT_LOW, PUE_LOW_LOAD, PUE_REFERENCE, PUE_PER_DEGREE, PUE_OUTSIDE, PUE_N };
+static const tf_schema_field pue_fields[PUE_N] = {
+    [PUE_FULL] = {.key = "at_full_load", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATIO,
+                  .required = true, .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 1,
+                  .offset = offsetof(pue_raw, at_full_load),
+                  .present = TF_SCHEMA_FLAG(pue_raw, has_full),
+                  .help = "PUE with the IT envelope fully used, at the reference temperature"},
+    [PUE_AT_LOW] = {.key = "at_low_load", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATIO,
+                    .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 1,
+                    .offset = offsetof(pue_raw, at_low_load),
+                    .present = TF_SCHEMA_FLAG(pue_raw, has_at_low),
+                    .help = "PUE at the low_load share of the IT envelope"},
+    [PUE_LOW_LOAD] = {.key = "low_load", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_RATIO,
+                      .lo_bound = TF_SCHEMA_EXCLUSIVE, .lo = 0, .hi_bound = TF_SCHEMA_EXCLUSIVE,
+                      .hi = 1, .offset = offsetof(pue_raw, low_load),
+                      .present = TF_SCHEMA_FLAG(pue_raw, has_low_load),
+                      .help = "the share of the IT envelope where at_low_load holds"},
+    [PUE_REFERENCE] = {.key = "reference_temperature", .type = TF_SCHEMA_QUANTITY,
+                       .unit = TF_UNIT_TEMPERATURE, .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 0,
+                       .offset = offsetof(pue_raw, reference_k),
+                       .present = TF_SCHEMA_FLAG(pue_raw, has_reference),
+                       .help = "outside temperature up to which cooling needs no extra power"},
+    [PUE_PER_DEGREE] = {.key = "per_degree", .type = TF_SCHEMA_QUANTITY,
+                        .unit = TF_UNIT_PER_TEMPERATURE, .lo_bound = TF_SCHEMA_INCLUSIVE,
+                        .lo = 0, .offset = offsetof(pue_raw, per_degree),
+                        .present = TF_SCHEMA_FLAG(pue_raw, has_per_degree),
+                        .help = "PUE added per degree of outside temperature above the reference"},
+    [PUE_OUTSIDE] = {.key = "outside_temperature", .type = TF_SCHEMA_CUSTOM,
+                     .help = "a temperature, or {pieces: [{start, value}], period}"},
+};
+static const tf_schema pue_schema = {"site.pue", pue_fields, PUE_N};
+
+typedef struct temperature_raw {
+  double temperature_k;
+  bool has;
+} temperature_raw;
+
+/* `outside_temperature: 25 C`. */
+static const tf_schema_field temperature_field = {
+    .key = "outside_temperature", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_TEMPERATURE,
+    .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 0, .offset = offsetof(temperature_raw, temperature_k),
+    .present = TF_SCHEMA_FLAG(temperature_raw, has), .help = "the outside temperature"};
+
+typedef struct profile_raw {
+  int64_t period_ns;
+  bool has_period;
+} profile_raw;
+
+enum { PR_PIECES, PR_PERIOD, PR_N };
+static const tf_schema_field profile_fields[PR_N] = {
+    [PR_PIECES] = {.key = "pieces", .type = TF_SCHEMA_CUSTOM, .required = true,
+                   .help = "list of {start, value}: the temperature from each start on"},
+    [PR_PERIOD] = {.key = "period", .type = TF_SCHEMA_TIME_NS, .lo_bound = TF_SCHEMA_EXCLUSIVE,
+                   .offset = offsetof(profile_raw, period_ns),
+                   .present = TF_SCHEMA_FLAG(profile_raw, has_period),
+                   .help = "the pieces repeat with this period"},
+};
+static const tf_schema profile_schema = {"site.pue.outside_temperature", profile_fields, PR_N};
+
+typedef struct temperature_piece_raw {
+  int64_t start_ns;
+  double temperature_k;
+  bool has_start;
+} temperature_piece_raw;
+
+enum { TP_START, TP_VALUE, TP_N };
+static const tf_schema_field temperature_piece_fields[TP_N] = {
+    [TP_START] = {.key = "start", .type = TF_SCHEMA_TIME_NS, .required = true,
+                  .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 0,
+                  .offset = offsetof(temperature_piece_raw, start_ns),
+                  .present = TF_SCHEMA_FLAG(temperature_piece_raw, has_start),
+                  .help = "when the piece starts, from the start of the run"},
+    [TP_VALUE] = {.key = "value", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_TEMPERATURE,
+                  .required = true, .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 0,
+                  .offset = offsetof(temperature_piece_raw, temperature_k),
+                  .help = "the outside temperature from start on"},
+};
+static const tf_schema temperature_piece_schema = {"piece", temperature_piece_fields, TP_N};
+
+/* `outside_temperature:` (node, named path) into out->site's profile arrays: one piece from 0 for a
+ * scalar, else the mapping's pieces and period. 0 or TF_ENOMEM. */
+static int load_outside_temperature(const tf_ytree_node *node, const char *path, tf_scenario *out,
+                                    tf_diags *d) {
+  tf_pue_model *m = &out->site.pue_model;
+  static const char want[] =
+      "a temperature such as \"20 C\", or a mapping {pieces: [{start, value}], period}";
+  if (node->kind == TF_YTREE_SEQUENCE) {
+    tf_diags_error(d, node->file, node->line, node->col, "%s: expected %s, got %s", path, want,
+                   tf_ytree_kind_noun(node));
+    return 0;
+  }
+  if (node->kind != TF_YTREE_MAPPING) {
+    temperature_raw t = {0};
+    if (!tf_schema_apply_field(&temperature_field, node, path, &t, d))
+      return 0;
+    out->site.temperature_start_ns = calloc(1, sizeof *out->site.temperature_start_ns);
+    out->site.temperature_k = calloc(1, sizeof *out->site.temperature_k);
+    if (!out->site.temperature_start_ns || !out->site.temperature_k)
+      return TF_FAIL(TF_ENOMEM, "%s", path);
+    out->site.temperature_k[0] = t.temperature_k;
+    m->pieces = 1;
+    m->start_ns = out->site.temperature_start_ns;
+    m->temperature_k = out->site.temperature_k;
+    return 0;
+  }
+  profile_raw p = {0};
+  const tf_ytree_node *where[PR_N];
+  tf_schema_apply(&profile_schema, node, path, &p, where, d);
+  const tf_ytree_node *pieces = where[PR_PIECES];
+  if (!pieces)
+    return 0;
+  char pieces_path[160];
+  tf_schema_join(pieces_path, sizeof pieces_path, path, "pieces");
+  if (pieces->kind != TF_YTREE_SEQUENCE || pieces->n == 0) {
+    if (tf_ytree_is_null(pieces))
+      tf_diags_error(d, pieces->file, pieces->line, pieces->col,
+                     "%s: missing value: expected a list of {start, value}", pieces_path);
+    else
+      tf_diags_error(d, pieces->file, pieces->line, pieces->col,
+                     "%s: expected a list of {start, value}, got %s", pieces_path,
+                     pieces->kind == TF_YTREE_SEQUENCE ? "an empty list"
+                                                       : tf_ytree_kind_noun(pieces));
+    return 0;
+  }
+  size_t n = pieces->n;
+  out->site.temperature_start_ns = calloc(n, sizeof *out->site.temperature_start_ns);
+  out->site.temperature_k = calloc(n, sizeof *out->site.temperature_k);
+  if (!out->site.temperature_start_ns || !out->site.temperature_k)
+    return TF_FAIL(TF_ENOMEM, "%s", pieces_path);
+  bool starts_ok = true;
+  for (size_t i = 0; i < n; i++) {
+    char item[192];
+    snprintf(item, sizeof item, "%s[%zu]", pieces_path, i);
+    temperature_piece_raw tp = {0};
+    const tf_ytree_node *at[TP_N];
+    tf_schema_apply(&temperature_piece_schema, pieces->items[i], item, &tp, at, d);
+    out->site.temperature_start_ns[i] = tp.start_ns;
+    out->site.temperature_k[i] = tp.temperature_k;
+    if (!tp.has_start) {
+      starts_ok = false;
+      continue;
+    }
+    const tf_ytree_node *v = at[TP_START];
+    char got[64], prev[64];
+    tf_unit_format((double)tp.start_ns * 1e-9, TF_UNIT_TIME, got, sizeof got);
+    if (i == 0 && tp.start_ns != 0) {
+      tf_diags_error(d, v->file, v->line, value_col(v),
+                     "%s.start: must be 0 s (the first piece starts with the run), got %s", item,
+                     got);
+      starts_ok = false;
+    } else if (i > 0 && starts_ok && tp.start_ns <= out->site.temperature_start_ns[i - 1]) {
+      tf_unit_format((double)out->site.temperature_start_ns[i - 1] * 1e-9, TF_UNIT_TIME, prev,
+                     sizeof prev);
+      tf_diags_error(d, v->file, v->line, value_col(v),
+                     "%s.start: must be after the previous piece's start (%s), got %s", item,
+                     prev, got);
+      starts_ok = false;
+    }
+  }
+  int64_t last = out->site.temperature_start_ns[n - 1];
+  if (p.has_period && starts_ok && p.period_ns <= last) {
+    const tf_ytree_node *v = where[PR_PERIOD];
+    char l[64], got[64];
+    tf_unit_format((double)last * 1e-9, TF_UNIT_TIME, l, sizeof l);
+    tf_unit_format((double)p.period_ns * 1e-9, TF_UNIT_TIME, got, sizeof got);
+    tf_diags_error(d, v->file, v->line, value_col(v),
+                   "%s.period: must be longer than the last piece's start (%s), got %s", path, l,
+                   got);
+  }
+  m->pieces = n;
+  m->start_ns = out->site.temperature_start_ns;
+  m->temperature_k = out->site.temperature_k;
+  m->period_ns = p.has_period ? p.period_ns : 0;
+  return 0;
+}
+
+/* `pue:` as a mapping (node) into out->site.pue_model, with the rules between its keys. 0 or
+ * TF_ENOMEM. */
+static int load_pue_model(const tf_ytree_node *node, tf_scenario *out, tf_diags *d) {
+  static const char path[] = "site.pue";
+  pue_raw p = {0};
+  const tf_ytree_node *where[PUE_N];
+  tf_schema_apply(&pue_schema, node, path, &p, where, d);
+  tf_pue_model *m = &out->site.pue_model;
+  *m = (tf_pue_model){.at_full_load = p.has_full ? p.at_full_load : 1};
+  /* at_low_load and low_load come together. */
+  if (where[PUE_AT_LOW] && !where[PUE_LOW_LOAD])
+    tf_diags_error(d, node->file, node->line, node->col,
+                   "missing key \"low_load\" in %s: at_low_load needs it (the load share where "
+                   "it holds)",
+                   path);
+  else if (where[PUE_LOW_LOAD] && !where[PUE_AT_LOW])
+    tf_diags_error(d, node->file, node->line, node->col,
+                   "missing key \"at_low_load\" in %s: low_load needs it (the PUE there)", path);
+  if (p.has_full && p.has_at_low && p.has_low_load) {
+    const tf_ytree_node *v = where[PUE_AT_LOW];
+    double most = 1 + (p.at_full_load - 1) / p.low_load;
+    char low[64];
+    tf_unit_format(p.low_load * 100, TF_UNIT_RATIO, low, sizeof low);
+    if (p.at_low_load < p.at_full_load)
+      tf_diags_error(d, v->file, v->line, value_col(v),
+                     "%s.at_low_load: must be >= at_full_load (%g): a facility's fixed overhead "
+                     "weighs more at low load, got %g",
+                     path, p.at_full_load, p.at_low_load);
+    else if (p.at_low_load > most * (1 + 1e-12)) /* as tf_pue_check: rounding at the limit */
+      tf_diags_error(d, v->file, v->line, value_col(v),
+                     "%s.at_low_load: must be <= %.6g with at_full_load %g at low_load %s %%: "
+                     "more would make the fixed overhead exceed the whole overhead at full load, "
+                     "got %g",
+                     path, most, p.at_full_load, low, p.at_low_load);
+    m->at_low_load = p.at_low_load;
+    m->low_load = p.low_load;
+  }
+  /* per_degree needs a reference and a temperature; they are not used without it. */
+  static const int temperature_keys[] = {PUE_REFERENCE, PUE_OUTSIDE};
+  for (size_t i = 0; i < sizeof temperature_keys / sizeof temperature_keys[0]; i++) {
+    int k = temperature_keys[i];
+    if (where[PUE_PER_DEGREE] && !where[k])
+      tf_diags_error(d, node->file, node->line, node->col,
+                     "missing key \"%s\" in %s: per_degree needs it", pue_fields[k].key, path);
+    else if (!where[PUE_PER_DEGREE] && where[k])
+      tf_diags_error(d, where[k]->file, where[k]->line, where[k]->col,
+                     "%s.%s: not used without per_degree (the PUE added per degree above the "
+                     "reference)",
+                     path, pue_fields[k].key);
+  }
+  int rc = 0;
+  if (where[PUE_OUTSIDE] && where[PUE_PER_DEGREE])
+    rc = load_outside_temperature(where[PUE_OUTSIDE], "site.pue.outside_temperature", out, d);
+  if (p.has_per_degree && p.has_reference && m->pieces > 0) {
+    m->per_degree = p.per_degree;
+    m->reference_k = p.reference_k;
+  }
+  return rc;
+}
+
+/* `pue:` (value node v): a ratio, or a mapping. Fills out->site.pue and pue_model. 0 or
+ * TF_ENOMEM. */
+static int load_pue(const tf_ytree_node *v, tf_scenario *out, tf_diags *d) {
+  if (v->kind == TF_YTREE_MAPPING) {
+    int rc = load_pue_model(v, out, d);
+    out->site.pue = out->site.pue_model.at_full_load;
+    return rc;
+  }
+  site_raw s = {0};
+  if (v->kind == TF_YTREE_SEQUENCE)
+    tf_diags_error(d, v->file, v->line, v->col,
+                   "site.pue: expected a ratio such as \"1.3\", or a mapping with at_full_load, "
+                   "got %s",
+                   tf_ytree_kind_noun(v));
+  else
+    tf_schema_apply_field(&pue_ratio_field, v, "site.pue", &s, d);
+  out->site.pue = s.has_pue ? s.pue : 1.0;
+  out->site.pue_model = (tf_pue_model){.at_full_load = out->site.pue};
+  return 0;
+}
+
+static int load_site(const tf_ytree_node *node, tf_scenario *out, tf_diags *d) {
   site_raw s = {0};
   const tf_ytree_node *where[SITE_N];
   tf_schema_apply(&site_schema, node, "site", &s, where, d);
@@ -476,9 +747,11 @@ static void load_site(const tf_ytree_node *node, tf_scenario *out, tf_diags *d) 
     tf_diags_error(d, cap->file, cap->line, cap->col,
                    "site.gpu_power_cap: not used unless power_capping is \"static\"");
   out->site.power_w = s.power_w;
-  out->site.pue = s.has_pue ? s.pue : 1.0;
   out->site.has_electricity_price = s.has_price;
   out->site.electricity_usd_per_j = s.has_price ? s.price : 0;
+  out->site.pue = 1.0;
+  out->site.pue_model = (tf_pue_model){.at_full_load = 1.0};
+  return where[SITE_PUE] ? load_pue(where[SITE_PUE], out, d) : 0;
 }
 
 /* ---- failures ---- */
@@ -1568,14 +1841,14 @@ static int load_tree(const char *path, const tf_ytree_node *root, const char *ca
     tf_diags_error(d, v->file, v->line, v->col,
                    "warmup: must be shorter than duration (%s), got %s", du, w);
   }
+  int rc = 0;
   if (where[TOP_SITE])
-    load_site(where[TOP_SITE], out, d);
+    rc = load_site(where[TOP_SITE], out, d);
   if (where[TOP_QUEUE])
     load_queue(where[TOP_QUEUE], out, d);
   const tf_ytree_node **system_at = NULL;
-  int rc = 0;
   const tf_ytree_node *hardware = where[TOP_HARDWARE];
-  if (hardware)
+  if (rc == 0 && hardware)
     rc = load_hardware(hardware, out, &system_at, d);
   bool hardware_reported = hardware && !tf_ytree_is_null(hardware) &&
                            hardware->kind != TF_YTREE_SEQUENCE;
@@ -1640,6 +1913,8 @@ void tf_scenario_destroy(tf_scenario *s) {
   if (!s)
     return;
   free(s->failures);
+  free(s->site.temperature_start_ns);
+  free(s->site.temperature_k);
   for (size_t i = 0; i < s->n_hardware; i++)
     free(s->hardware[i].system);
   free(s->hardware);

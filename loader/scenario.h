@@ -99,7 +99,14 @@ typedef struct tf_scenario {
   struct {
     bool present;
     double power_w;               /* facility envelope, > 0 (required in a site section) */
-    double pue;                   /* >= 1, default 1 */
+    double pue;                   /* >= 1, default 1: the PUE at full load and the reference
+                                     temperature (pue_model.at_full_load), which sizes the IT
+                                     envelope power_w / pue */
+    /* `pue:` as a model (docs/POWER.md); a plain ratio gives {.at_full_load = pue}. Passes
+     * tf_pue_check; its temperature profile points at the arrays below. */
+    tf_pue_model pue_model;
+    int64_t *temperature_start_ns; /* owned; NULL without a temperature profile */
+    double *temperature_k;         /* owned */
     tf_power_cap_policy capping;  /* default none */
     double gpu_cap_w;             /* static capping's per-GPU limit, > 0; else 0 */
     double system_limit_w;        /* power limit of one system (rack shelves, node PSUs); 0 none */

@@ -13,8 +13,9 @@
 #include "suggest.h"
 
 /* One accepted unit: si = number * mul / div (two factors so that "0.08 USD/kWh" is the correctly
- * rounded 0.08 / 3.6e6 and "3 /min" is exactly 3 / 60). ns is the exact nanoseconds per unit for
- * times (0 otherwise). display marks the units tf_unit_format may choose. */
+ * rounded 0.08 / 3.6e6 and "3 /min" is exactly 3 / 60), plus unit_offset for Celsius. ns is the
+ * exact nanoseconds per unit for times (0 otherwise). display marks the units tf_unit_format may
+ * choose. */
 typedef struct unit {
   const char *symbol;
   tf_unit_kind kind;
@@ -134,8 +135,26 @@ static const unit units[] = {
     {"req/h", TF_UNIT_RATE, 1, 3600, 0, false},
 
     {"%", TF_UNIT_RATIO, 1, 100, 0, false},
+
+    /* Celsius is the one display unit, so temperatures print as written; 0 C is 273.15 K
+     * (SI brochure, 9th ed., 2.3.4). */
+    {"C", TF_UNIT_TEMPERATURE, 1, 1, 0, true},
+    {"\xC2\xB0" "C", TF_UNIT_TEMPERATURE, 1, 1, 0, false}, /* °C, DEGREE SIGN */
+    {"K", TF_UNIT_TEMPERATURE, 1, 1, 0, false},
+
+    /* A kelvin and a degree Celsius are the same step. */
+    {"/K", TF_UNIT_PER_TEMPERATURE, 1, 1, 0, true},
+    {"/C", TF_UNIT_PER_TEMPERATURE, 1, 1, 0, false},
+    {"/\xC2\xB0" "C", TF_UNIT_PER_TEMPERATURE, 1, 1, 0, false}, /* /°C */
 };
 enum { N_UNITS = sizeof units / sizeof units[0] };
+
+/* What a unit adds after scaling: 273.15 K for Celsius temperatures (the kelvin of 0 C, SI
+ * brochure, 9th ed., 2.3.4); 0 for every other unit, whose zero is the SI zero. */
+static double unit_offset(const unit *u) {
+  size_t n = strlen(u->symbol);
+  return u->kind == TF_UNIT_TEMPERATURE && u->symbol[n - 1] == 'C' ? 273.15 : 0;
+}
 
 static const struct {
   const char *noun, *example;
@@ -155,6 +174,8 @@ static const struct {
     [TF_UNIT_RATE] = {"a request rate", "3 /s"},
     [TF_UNIT_POWER_RENT] = {"a colocation price", "150 USD/kW-month"},
     [TF_UNIT_TOKEN_PRICE] = {"a token price", "2.19 USD/Mtok"},
+    [TF_UNIT_TEMPERATURE] = {"a temperature", "20 C"},
+    [TF_UNIT_PER_TEMPERATURE] = {"a change per degree", "0.01 /K"},
 };
 
 const char *tf_unit_kind_noun(tf_unit_kind kind) {
@@ -358,6 +379,8 @@ int tf_unit_parse(const char *text, tf_unit_kind kind, double *si, tf_unit_error
     v = (double)c;
   } else if (u) {
     v = v * u->mul / u->div;
+    if (unit_offset(u) != 0)
+      v += unit_offset(u);
   }
   if (!isfinite(v))
     return fail(err, TF_ERANGE, s.num_begin, "number \"%s\" is out of range", number);
@@ -462,7 +485,8 @@ char *tf_unit_format(double si, tf_unit_kind kind, char *buf, size_t size) {
       if (units[k].kind == kind && units[k].display && units[k].mul == 1 && units[k].div == 1)
         chosen = &units[k];
   }
-  double v = si * chosen->div / chosen->mul;
+  double zero = unit_offset(chosen);
+  double v = (zero != 0 ? si - zero : si) * chosen->div / chosen->mul;
   snprintf(buf, size, "%.6g %s", v, chosen->symbol);
   return buf;
 }

@@ -23,6 +23,8 @@ typedef enum tf_unit_kind {
   TF_UNIT_RATE,         /* requests per second */
   TF_UNIT_POWER_RENT,   /* USD per W per second (a colocation price per kW-month) */
   TF_UNIT_TOKEN_PRICE,  /* USD per token */
+  TF_UNIT_TEMPERATURE,  /* K (written in C or K: "20 C" is 293.15 K) */
+  TF_UNIT_PER_TEMPERATURE, /* 1/K: a change per kelvin (= per degree Celsius) */
   TF_UNIT_KIND_COUNT_
 } tf_unit_kind;
 

@@ -281,3 +281,125 @@ double tf_power_facility_w(double it_w, double pue) {
   assert(it_w >= 0 && pue >= 1);
   return it_w * pue;
 }
+
+/* ---- PUE as a function of IT load and outside temperature ---- */
+
+int tf_pue_check(const tf_pue_model *m) {
+  assert(m);
+  if (!(m->at_full_load >= 1 && isfinite(m->at_full_load)))
+    return TF_FAIL(TF_ERANGE, "PUE at full load must be >= 1, got %g", m->at_full_load);
+  if (m->low_load != 0) {
+    if (!(m->low_load > 0 && m->low_load < 1))
+      return TF_FAIL(TF_ERANGE, "PUE low load share must be in (0, 1), got %g", m->low_load);
+    /* proportional >= 1; the tolerance forgives the rounding of a value written at the limit */
+    double most = 1 + (m->at_full_load - 1) / m->low_load;
+    if (!(m->at_low_load >= m->at_full_load && m->at_low_load <= most * (1 + 1e-12)))
+      return TF_FAIL(TF_ERANGE,
+                     "PUE at low load must be in [%g, %g] (at full load %g, low load %g), got %g",
+                     m->at_full_load, most, m->at_full_load, m->low_load, m->at_low_load);
+  }
+  if (!(m->per_degree >= 0 && isfinite(m->per_degree)))
+    return TF_FAIL(TF_ERANGE, "PUE per degree must be >= 0, got %g", m->per_degree);
+  if (m->per_degree == 0)
+    return 0;
+  if (!(m->reference_k >= 0 && isfinite(m->reference_k)))
+    return TF_FAIL(TF_ERANGE, "PUE reference temperature must be >= 0 K, got %g K",
+                   m->reference_k);
+  if (m->pieces == 0 || !m->start_ns || !m->temperature_k)
+    return TF_FAIL(TF_EINVAL, "a PUE temperature term needs an outside temperature profile");
+  if (m->start_ns[0] != 0)
+    return TF_FAIL(TF_ERANGE, "the outside temperature profile must start at 0");
+  for (size_t i = 0; i < m->pieces; i++) {
+    if (i > 0 && !(m->start_ns[i] > m->start_ns[i - 1]))
+      return TF_FAIL(TF_ERANGE, "outside temperature piece %zu does not start after the last",
+                     i);
+    if (!(m->temperature_k[i] >= 0 && isfinite(m->temperature_k[i])))
+      return TF_FAIL(TF_ERANGE, "outside temperature piece %zu must be >= 0 K, got %g K", i,
+                     m->temperature_k[i]);
+  }
+  if (m->period_ns != 0 && !(m->period_ns > m->start_ns[m->pieces - 1]))
+    return TF_FAIL(TF_ERANGE, "the outside temperature period must be past the last start");
+  return 0;
+}
+
+bool tf_pue_varies(const tf_pue_model *m) {
+  assert(m);
+  return (m->low_load > 0 && m->at_low_load != m->at_full_load) || m->per_degree > 0;
+}
+
+double tf_pue_fixed(const tf_pue_model *m) {
+  assert(m && tf_pue_check(m) == 0);
+  if (m->low_load == 0)
+    return 0;
+  return (m->at_low_load - m->at_full_load) * m->low_load / (1 - m->low_load);
+}
+
+double tf_pue_proportional(const tf_pue_model *m) {
+  return m->at_full_load - tf_pue_fixed(m);
+}
+
+double tf_pue_at(const tf_pue_model *m, double load_share, double outside_k) {
+  assert(load_share > 0);
+  double excess = m->per_degree > 0 && outside_k > m->reference_k ? outside_k - m->reference_k : 0;
+  return tf_pue_proportional(m) + tf_pue_fixed(m) / load_share + m->per_degree * excess;
+}
+
+/* The piece in force at t (0 <= t, and t < period_ns when there is one): the last start <= t. */
+static size_t piece_at(const tf_pue_model *m, int64_t t) {
+  size_t lo = 0, hi = m->pieces; /* start_ns[lo] <= t < start_ns[hi] (hi = pieces: beyond) */
+  while (hi - lo > 1) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (m->start_ns[mid] <= t)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+double tf_pue_outside_k(const tf_pue_model *m, int64_t t_ns) {
+  assert(m && t_ns >= 0);
+  if (m->pieces == 0)
+    return m->reference_k;
+  if (m->period_ns > 0)
+    t_ns %= m->period_ns;
+  return m->temperature_k[piece_at(m, t_ns)];
+}
+
+/* The integral of max(0, T - reference) over [0, t) in kelvin-nanoseconds, for 0 <= t and, with a
+ * period, t <= period_ns: the pieces that start before t, each up to the next start (or t). */
+static double excess_within(const tf_pue_model *m, int64_t t) {
+  double sum = 0;
+  for (size_t i = 0; i < m->pieces && m->start_ns[i] < t; i++) {
+    int64_t end = i + 1 < m->pieces ? m->start_ns[i + 1] : t;
+    if (end > t)
+      end = t;
+    double excess = m->temperature_k[i] - m->reference_k;
+    if (excess > 0)
+      sum += excess * (double)(end - m->start_ns[i]);
+  }
+  return sum;
+}
+
+/* The same over [0, t) for any t >= 0: whole periods, then the rest. */
+static double excess_integral(const tf_pue_model *m, int64_t t) {
+  if (m->period_ns == 0)
+    return excess_within(m, t);
+  int64_t cycles = t / m->period_ns;
+  double whole = cycles > 0 ? (double)cycles * excess_within(m, m->period_ns) : 0;
+  return whole + excess_within(m, t - cycles * m->period_ns);
+}
+
+double tf_pue_mean_excess_k(const tf_pue_model *m, int64_t a_ns, int64_t b_ns) {
+  assert(m && 0 <= a_ns && a_ns < b_ns);
+  if (m->per_degree == 0 || m->pieces == 0)
+    return 0;
+  double mean = (excess_integral(m, b_ns) - excess_integral(m, a_ns)) / (double)(b_ns - a_ns);
+  return mean > 0 ? mean : 0; /* rounding of the difference, never a negative excess */
+}
+
+double tf_pue_facility_w(const tf_pue_model *m, double it_w, double capacity_w, double excess_k) {
+  assert(it_w >= 0 && capacity_w > 0 && excess_k >= 0);
+  return it_w * (tf_pue_proportional(m) + m->per_degree * excess_k) +
+         tf_pue_fixed(m) * capacity_w;
+}

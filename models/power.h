@@ -6,6 +6,10 @@
 #ifndef TF_POWER_H
 #define TF_POWER_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include "catalog.h"
 #include "perf.h"
 
@@ -93,5 +97,71 @@ double tf_power_system_w(const tf_catalog_system *s, double gpu_w_each);
 
 /* Facility power for it_w of IT load: it_w x pue (power usage effectiveness, >= 1). */
 double tf_power_facility_w(double it_w, double pue);
+
+/* ---- PUE as a function of IT load and outside temperature ----
+ *
+ * Facility power F for IT power P, at load share u = P / C of the facility's IT capacity C and
+ * outside temperature T (docs/POWER.md, "Facility power"):
+ *
+ *     F = P x (proportional + per_degree x max(0, T - reference_k)) + fixed x C
+ *     PUE(u, T) = F / P = proportional + fixed / u + per_degree x max(0, T - reference_k)
+ *
+ * fixed is the overhead that does not follow the IT load (UPS and transformer no-load losses,
+ * fans and pumps at their minimum, lighting), as a share of the capacity; proportional is 1 plus
+ * the overhead that does. Both come from two points on the curve, (1, at_full_load) and
+ * (low_load, at_low_load):
+ *
+ *     fixed = (at_low_load - at_full_load) x low_load / (1 - low_load)
+ *     proportional = at_full_load - fixed
+ *
+ * Invariants (tf_pue_check): at_full_load >= 1; low_load 0 (PUE independent of the load), or in
+ * (0, 1) with at_full_load <= at_low_load <= 1 + (at_full_load - 1) / low_load (so that
+ * proportional >= 1: the overhead that follows the load is never negative); per_degree >= 0 and,
+ * when > 0, a temperature profile: pieces >= 1, start_ns ascending from 0, temperatures >= 0 K,
+ * period_ns 0 (the last piece lasts for ever) or past the last start. The caller owns the arrays.
+ * A constant PUE is {.at_full_load = pue}. Temperatures in kelvin. */
+typedef struct tf_pue_model {
+  double at_full_load; /* PUE at full load (u = 1) and at or below the reference temperature */
+  double at_low_load;  /* PUE at u = low_load, same temperature; unused when low_load is 0 */
+  double low_load;     /* load share where at_low_load holds, in (0, 1); 0: no load term */
+  double per_degree;   /* PUE added per kelvin of outside temperature above reference_k; 0: none */
+  double reference_k;  /* outside temperature up to which cooling needs no extra power, K */
+  /* Outside temperature, piecewise constant from the run's start (t = 0): temperature_k[i] from
+   * start_ns[i] until the next start, the last until period_ns (then it all repeats) or for ever
+   * when period_ns is 0. */
+  size_t pieces;
+  const int64_t *start_ns;
+  const double *temperature_k;
+  int64_t period_ns;
+} tf_pue_model;
+
+/* Checks m against the invariants above. 0 or TF_ERANGE naming the field. */
+int tf_pue_check(const tf_pue_model *m);
+
+/* True when m's PUE depends on load or temperature; false when it is at_full_load throughout
+ * (no load term, or at_low_load equal to at_full_load; and no temperature term). */
+bool tf_pue_varies(const tf_pue_model *m);
+
+/* The overhead independent of the load, per watt of IT capacity (fixed above). */
+double tf_pue_fixed(const tf_pue_model *m);
+
+/* The overhead that follows the load, plus 1 (proportional above). */
+double tf_pue_proportional(const tf_pue_model *m);
+
+/* PUE at load share u > 0 of the IT capacity and outside temperature outside_k. */
+double tf_pue_at(const tf_pue_model *m, double load_share, double outside_k);
+
+/* The outside temperature at t_ns >= 0 (K); reference_k when m has no profile. O(log pieces). */
+double tf_pue_outside_k(const tf_pue_model *m, int64_t t_ns);
+
+/* The mean of max(0, T(t) - reference_k) over [a_ns, b_ns), 0 <= a_ns < b_ns, exactly for the
+ * piecewise profile: the temperature term of an interval whose IT power is steady. 0 without a
+ * temperature term. O(pieces). */
+double tf_pue_mean_excess_k(const tf_pue_model *m, int64_t a_ns, int64_t b_ns);
+
+/* Facility power for it_w >= 0 of IT power in a facility of capacity_w > 0 of IT capacity, with
+ * the outside temperature excess_k >= 0 above the reference:
+ * it_w x (proportional + per_degree x excess_k) + fixed x capacity_w. */
+double tf_pue_facility_w(const tf_pue_model *m, double it_w, double capacity_w, double excess_k);
 
 #endif

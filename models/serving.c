@@ -253,6 +253,11 @@ int tf_serving_config_check(const tf_serving_config *cfg) {
   }
   if (cfg->pue < 0)
     return TF_FAIL(TF_ERANGE, "pue must be >= 1 (or 0 for 1)");
+  if (cfg->pue_model) {
+    int rc = tf_pue_check(cfg->pue_model);
+    if (rc)
+      return rc;
+  }
   if (cfg->n_failures > 0 && !cfg->failures)
     return TF_FAIL(TF_EINVAL, "failure classes missing");
   for (size_t c = 0; c < cfg->n_failures; c++) {
@@ -1671,7 +1676,12 @@ static int collect(fleet *f, tf_serving_result *out) {
         busy_gpu += f->rep[i].busy_ns;
       }
     }
-    double pue = cfg->pue > 0 ? cfg->pue : 1;
+    /* A PUE that varies is integrated over the series' intervals; a constant one multiplies
+     * (the same arithmetic as before there was a model, so results are unchanged). */
+    const tf_pue_model *pm = cfg->pue_model;
+    bool varies = pm && tf_pue_varies(pm);
+    double pue = pm ? pm->at_full_load : cfg->pue > 0 ? cfg->pue : 1;
+    double capacity_w = cfg->it_envelope_w > 0 ? cfg->it_envelope_w : full_w;
     out->full_power_it_w = full_w;
     out->it_energy_j = base_w * window_s + extra_j;
     out->facility_energy_j = out->it_energy_j * pue;
@@ -1680,23 +1690,39 @@ static int collect(fleet *f, tf_serving_result *out) {
     out->it_power_peak_w = out->it_power_mean_w;
     out->capped_fraction = busy_gpu > 0 ? capped / busy_gpu : 0;
     out->mean_clock = busy_gpu > 0 ? clock / busy_gpu : 1;
+    if (out->n_series > 0) {
+      out->it_power_peak_w = 0;
+      double facility_j = 0;
+      for (size_t k = 0; k < out->n_series; k++) {
+        int64_t a = cfg->warmup_ns + (int64_t)k * cfg->series_interval_ns;
+        int64_t b = a + cfg->series_interval_ns < cfg->duration_ns ? a + cfg->series_interval_ns
+                                                                    : cfg->duration_ns;
+        tf_serving_interval *iv = &out->series[k];
+        iv->it_power_w = base_w + (double)f->series_extra_uj[k] * 1e-6 / ((double)(b - a) * 1e-9);
+        if (iv->it_power_w > out->it_power_peak_w)
+          out->it_power_peak_w = iv->it_power_w;
+        if (!varies) {
+          iv->facility_power_w = iv->it_power_w * pue;
+          continue;
+        }
+        iv->facility_power_w = tf_pue_facility_w(pm, iv->it_power_w, capacity_w,
+                                                 tf_pue_mean_excess_k(pm, a, b));
+        facility_j += iv->facility_power_w * ((double)(b - a) * 1e-9);
+      }
+      if (varies)
+        out->facility_energy_j = facility_j;
+    } else if (varies) {
+      double excess = tf_pue_mean_excess_k(pm, cfg->warmup_ns, cfg->duration_ns);
+      out->facility_energy_j =
+          tf_pue_facility_w(pm, out->it_power_mean_w, capacity_w, excess) * window_s;
+    }
+    if (varies)
+      out->facility_power_mean_w = out->facility_energy_j / window_s;
     double tokens = out->total.output_tokens_per_s * window_s;
     out->joules_per_output_token = tokens > 0 ? out->it_energy_j / tokens : 0;
     out->output_tokens_per_s_per_mw_it = out->total.output_tokens_per_s / (out->it_power_mean_w * 1e-6);
     out->output_tokens_per_s_per_mw_facility =
         out->total.output_tokens_per_s / (out->facility_power_mean_w * 1e-6);
-    if (out->n_series > 0) {
-      out->it_power_peak_w = 0;
-      for (size_t k = 0; k < out->n_series; k++) {
-        int64_t a = cfg->warmup_ns + (int64_t)k * cfg->series_interval_ns;
-        int64_t b = a + cfg->series_interval_ns < cfg->duration_ns ? a + cfg->series_interval_ns
-                                                                    : cfg->duration_ns;
-        out->series[k].it_power_w =
-            base_w + (double)f->series_extra_uj[k] * 1e-6 / ((double)(b - a) * 1e-9);
-        if (out->series[k].it_power_w > out->it_power_peak_w)
-          out->it_power_peak_w = out->series[k].it_power_w;
-      }
-    }
   }
   for (size_t k = 0; k < out->n_series; k++) {
     int64_t a = cfg->warmup_ns + (int64_t)k * cfg->series_interval_ns;

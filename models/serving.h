@@ -86,7 +86,13 @@ typedef struct tf_serving_config {
   double system_limit_w; /* > 0: the power limit of one system (an NVL72 rack's power shelves, a
                             node's supplies): its GPUs share what its host leaves, whatever the
                             policy; 0 = none */
-  double pue;            /* facility power = IT power x pue; 0 means 1 */
+  double pue;            /* facility power = IT power x pue; 0 means 1 (unused with pue_model) */
+  /* NULL: the constant pue above. Else facility power follows the model (power.h) with the load
+   * share taken against it_envelope_w, or against the fleet's nameplate IT power when there is no
+   * envelope; per time-series interval (its mean IT power and mean temperature excess) when a
+   * series is kept, else once over the window. A model that does not vary (tf_pue_varies) gives
+   * IT x its at_full_load, exactly as the constant pue does. Must outlive the run. */
+  const tf_pue_model *pue_model;
   /* Failures (optional): component classes whose instances, in order, cover equal runs of the
    * fleet's GPUs (replicas in order, prefill pool first): instance i of a class of count n covers
    * GPUs [i s, (i + 1) s), s = ceil(GPUs / n). A replica is down while any instance covering one
@@ -106,6 +112,7 @@ typedef struct tf_serving_interval {
   int64_t waiting, in_system;   /* at the interval's end */
   double busy_fraction;         /* replica stepping time / (replicas x interval) */
   double it_power_w;            /* mean IT power over the interval (with a power profile) */
+  double facility_power_w;      /* mean facility power over the interval: IT x PUE */
 } tf_serving_interval;
 
 /* Latency statistics, seconds. */
@@ -145,7 +152,7 @@ typedef struct tf_serving_result {
   /* Power and energy over the window (with a power profile; else 0). Energies are summed in
    * whole microjoules per iteration, so both step modes add the same integers. */
   double gpu_cap_w;          /* the per-GPU limit that applied (INFINITY: none) */
-  double it_energy_j, facility_energy_j;
+  double it_energy_j, facility_energy_j; /* facility / IT: the run's effective mean PUE */
   double it_power_mean_w, facility_power_mean_w;
   double it_power_peak_w;    /* highest interval mean (with a time series; else the mean) */
   double full_power_it_w;    /* every GPU at TDP plus hosts: the fleet's nameplate IT power */

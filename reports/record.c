@@ -214,7 +214,6 @@ static int classes_table(tf_table *t, const tf_serving_config *cfg, const tf_ser
 }
 
 static int series_table(tf_table *t, const tf_serving_config *cfg, const tf_serving_result *r) {
-  double pue = cfg->pue > 0 ? cfg->pue : 1;
   for (size_t i = 0; i < r->n_series; i++) {
     const tf_serving_interval *iv = &r->series[i];
     tf_cell *row = tf_table_add_row(t);
@@ -232,7 +231,7 @@ static int series_table(tf_table *t, const tf_serving_config *cfg, const tf_serv
     real(&row[T_busy_fraction], iv->busy_fraction);
     if (cfg->power_profile) {
       real(&row[T_it_power_mw], iv->it_power_w * 1e-6);
-      real(&row[T_facility_power_mw], iv->it_power_w * pue * 1e-6);
+      real(&row[T_facility_power_mw], iv->facility_power_w * 1e-6);
     }
   }
   return 0;

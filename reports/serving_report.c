@@ -68,9 +68,16 @@ void tf_serving_report_print(FILE *f, const tf_serving_config *cfg, const tf_ser
   char peak[64] = " (the mean: no time series)";
   if (r->n_series)
     snprintf(peak, sizeof peak, " (highest %.4g s mean)", (double)cfg->series_interval_ns * 1e-9);
-  fprintf(f, "\npower      IT %.4g kW mean, %.4g kW peak%s; facility %.4g kW mean at PUE %g\n",
+  fprintf(f, "\npower      IT %.4g kW mean, %.4g kW peak%s; facility %.4g kW mean ",
           r->it_power_mean_w * 1e-3, r->it_power_peak_w * 1e-3, peak,
-          r->facility_power_mean_w * 1e-3, cfg->pue > 0 ? cfg->pue : 1.0);
+          r->facility_power_mean_w * 1e-3);
+  if (cfg->pue_model && tf_pue_varies(cfg->pue_model))
+    fprintf(f, "at PUE %.4g on average (facility / IT energy; %g at full load)\n",
+            r->it_energy_j > 0 ? r->facility_energy_j / r->it_energy_j : 0.0,
+            cfg->pue_model->at_full_load);
+  else
+    fprintf(f, "at PUE %g\n",
+            cfg->pue_model ? cfg->pue_model->at_full_load : cfg->pue > 0 ? cfg->pue : 1.0);
   fprintf(f, "           nameplate %.4g kW (every GPU at TDP, hosts at full power)",
           r->full_power_it_w * 1e-3);
   if (cfg->it_envelope_w > 0)

@@ -531,6 +531,131 @@ static void test_system(void) {
   TF_CHECK_NEAR(tf_power_facility_w(7800, 1), 7800, 0);
 }
 
+/* ---- PUE by load and outside temperature ---- */
+
+#define H_NS INT64_C(3600000000000) /* an hour */
+
+static void test_pue(void) {
+  /* Constant: 1.3 at every load and temperature (reference-inputs: new large facilities). */
+  tf_pue_model c = {.at_full_load = 1.3};
+  TF_CHECK_INT(tf_pue_check(&c), 0);
+  TF_CHECK(!tf_pue_varies(&c));
+  TF_CHECK(tf_pue_fixed(&c) == 0 && tf_pue_proportional(&c) == 1.3);
+  TF_CHECK(tf_pue_at(&c, 0.05, 320) == 1.3);
+  TF_CHECK(tf_pue_facility_w(&c, 7800, 1e6, 0) == tf_power_facility_w(7800, 1.3));
+  TF_CHECK(tf_pue_mean_excess_k(&c, 0, H_NS) == 0);
+
+  /* The load curve through (1, 1.2) and (0.2, 1.6): fixed = 0.4 x 0.2 / 0.8 = 0.1 of the
+   * capacity, proportional 1.1; PUE(u) = 1.1 + 0.1 / u. */
+  tf_pue_model m = {.at_full_load = 1.2, .at_low_load = 1.6, .low_load = 0.2};
+  TF_CHECK_INT(tf_pue_check(&m), 0);
+  TF_CHECK(tf_pue_varies(&m));
+  TF_CHECK_NEAR(tf_pue_fixed(&m), 0.1, 1e-15);
+  TF_CHECK_NEAR(tf_pue_proportional(&m), 1.1, 1e-15);
+  TF_CHECK_NEAR(tf_pue_at(&m, 1, 400), 1.2, 1e-15);   /* no temperature term: T ignored */
+  TF_CHECK_NEAR(tf_pue_at(&m, 0.2, 250), 1.6, 1e-15); /* both points of the curve */
+  TF_CHECK_NEAR(tf_pue_at(&m, 0.5, 293), 1.3, 1e-15);
+  TF_CHECK_NEAR(tf_pue_at(&m, 2, 293), 1.15, 1e-15);  /* past the envelope: not clamped */
+  /* Facility power is linear in IT power with a fixed part: an idle hall of 10 MW capacity
+   * still draws 1 MW of overhead; 5 MW of IT draws 5 x 1.1 + 1 = 6.5 MW = 5 MW x PUE(0.5). */
+  TF_CHECK_NEAR(tf_pue_facility_w(&m, 0, 1e7, 0), 1e6, 1e-6);
+  TF_CHECK_NEAR(tf_pue_facility_w(&m, 5e6, 1e7, 0), 6.5e6, 1e-6);
+  TF_CHECK_NEAR(tf_pue_facility_w(&m, 5e6, 1e7, 0), 5e6 * tf_pue_at(&m, 0.5, 0), 1e-6);
+  /* Equal points: no load dependence. */
+  tf_pue_model flat = {.at_full_load = 1.2, .at_low_load = 1.2, .low_load = 0.3};
+  TF_CHECK(!tf_pue_varies(&flat));
+  TF_CHECK(tf_pue_fixed(&flat) == 0);
+
+  /* Outside temperature: 0.01 per K above 20 C; 18 C from midnight, 28 C from 06:00, 23 C from
+   * 18:00, every day. */
+  static const int64_t starts[] = {0, 6 * H_NS, 18 * H_NS};
+  static const double temps[] = {291.15, 301.15, 296.15};
+  tf_pue_model t = m;
+  t.per_degree = 0.01;
+  t.reference_k = 293.15;
+  t.pieces = 3;
+  t.start_ns = starts;
+  t.temperature_k = temps;
+  t.period_ns = 24 * H_NS;
+  TF_CHECK_INT(tf_pue_check(&t), 0);
+  TF_CHECK_NEAR(tf_pue_at(&t, 1, 303.15), 1.2 + 0.1, 1e-12);        /* 10 K above */
+  TF_CHECK_NEAR(tf_pue_at(&t, 0.2, 298.15), 1.6 + 0.05, 1e-12);     /* both terms */
+  TF_CHECK_NEAR(tf_pue_at(&t, 1, 283.15), 1.2, 1e-15);              /* below: no term */
+  TF_CHECK_NEAR(tf_pue_at(&t, 1, 293.15), 1.2, 1e-15);
+  TF_CHECK_NEAR(tf_pue_facility_w(&t, 5e6, 1e7, 8), 5e6 * (1.1 + 0.08) + 1e6, 1e-6);
+  /* The profile: each piece from its start, repeating daily. */
+  TF_CHECK(tf_pue_outside_k(&t, 0) == 291.15);
+  TF_CHECK(tf_pue_outside_k(&t, 6 * H_NS - 1) == 291.15);
+  TF_CHECK(tf_pue_outside_k(&t, 6 * H_NS) == 301.15);
+  TF_CHECK(tf_pue_outside_k(&t, 20 * H_NS) == 296.15);
+  TF_CHECK(tf_pue_outside_k(&t, 24 * H_NS) == 291.15);
+  TF_CHECK(tf_pue_outside_k(&t, 31 * H_NS) == 301.15);
+  TF_CHECK(tf_pue_outside_k(&t, 365 * 24 * H_NS + 19 * H_NS) == 296.15);
+  /* Mean excess over intervals: 8 K from 06:00, 3 K from 18:00, nothing before. */
+  TF_CHECK_NEAR(tf_pue_mean_excess_k(&t, 0, 6 * H_NS), 0, 1e-12);
+  TF_CHECK_NEAR(tf_pue_mean_excess_k(&t, 7 * H_NS, 8 * H_NS), 8, 1e-12);
+  TF_CHECK_NEAR(tf_pue_mean_excess_k(&t, 5 * H_NS, 7 * H_NS), 4, 1e-12);   /* half at 8 K */
+  TF_CHECK_NEAR(tf_pue_mean_excess_k(&t, 17 * H_NS, 19 * H_NS), 5.5, 1e-12); /* 8 then 3 */
+  TF_CHECK_NEAR(tf_pue_mean_excess_k(&t, 23 * H_NS, 25 * H_NS), 1.5, 1e-12); /* across midnight */
+  /* Over whole days: (12 h x 8 + 6 h x 3) / 24 = 4.75 K. */
+  TF_CHECK_NEAR(tf_pue_mean_excess_k(&t, 0, 24 * H_NS), 4.75, 1e-12);
+  TF_CHECK_NEAR(tf_pue_mean_excess_k(&t, 0, 10 * 24 * H_NS), 4.75, 1e-12);
+  TF_CHECK_NEAR(tf_pue_mean_excess_k(&t, 100 * 24 * H_NS + 7 * H_NS, 100 * 24 * H_NS + 8 * H_NS),
+                8, 1e-9);
+  /* Without a period the last piece lasts: 23 C on day 100. */
+  t.period_ns = 0;
+  TF_CHECK_INT(tf_pue_check(&t), 0);
+  TF_CHECK(tf_pue_outside_k(&t, 100 * 24 * H_NS + 3 * H_NS) == 296.15);
+  TF_CHECK_NEAR(tf_pue_mean_excess_k(&t, 0, 24 * H_NS), 4.75, 1e-12);
+  TF_CHECK_NEAR(tf_pue_mean_excess_k(&t, 0, 48 * H_NS), (12 * 8 + 30 * 3) / 48.0, 1e-12);
+  /* A constant temperature is one piece from 0. */
+  static const int64_t zero[] = {0};
+  static const double hot[] = {308.15};
+  tf_pue_model one = {.at_full_load = 1.1, .per_degree = 0.004, .reference_k = 293.15,
+                      .pieces = 1, .start_ns = zero, .temperature_k = hot};
+  TF_CHECK_INT(tf_pue_check(&one), 0);
+  TF_CHECK(tf_pue_varies(&one));
+  TF_CHECK_NEAR(tf_pue_mean_excess_k(&one, 5, 5 + H_NS), 15, 1e-12);
+  TF_CHECK_NEAR(tf_pue_at(&one, 0.01, 308.15), 1.1 + 0.06, 1e-12);
+
+  /* Ranges. */
+  tf_pue_model b = {.at_full_load = 0.99};
+  TF_CHECK_INT(tf_pue_check(&b), TF_ERANGE);
+  b = m;
+  b.low_load = 1;
+  TF_CHECK_INT(tf_pue_check(&b), TF_ERANGE);
+  b = m;
+  b.at_low_load = 1.19; /* PUE lower at low load: a negative fixed overhead */
+  TF_CHECK_INT(tf_pue_check(&b), TF_ERANGE);
+  b = m;
+  b.at_low_load = 2; /* the limit 1 + 0.2 / 0.2: everything fixed, proportional exactly 1 */
+  TF_CHECK_INT(tf_pue_check(&b), 0);
+  TF_CHECK_NEAR(tf_pue_proportional(&b), 1, 1e-12);
+  TF_CHECK_NEAR(tf_pue_at(&b, 0.5, 0), 1.4, 1e-12);
+  b.at_low_load = 2.01; /* beyond: the overhead that follows the load would be negative */
+  TF_CHECK_INT(tf_pue_check(&b), TF_ERANGE);
+  b = t;
+  b.per_degree = -0.01;
+  TF_CHECK_INT(tf_pue_check(&b), TF_ERANGE);
+  b = t;
+  b.pieces = 0;
+  TF_CHECK_INT(tf_pue_check(&b), TF_EINVAL);
+  b = t;
+  b.period_ns = 18 * H_NS; /* not past the last start */
+  TF_CHECK_INT(tf_pue_check(&b), TF_ERANGE);
+  static const int64_t late[] = {H_NS, 2 * H_NS, 3 * H_NS};
+  b = t;
+  b.start_ns = late;
+  TF_CHECK_INT(tf_pue_check(&b), TF_ERANGE);
+  static const int64_t back[] = {0, 6 * H_NS, 6 * H_NS};
+  b.start_ns = back;
+  TF_CHECK_INT(tf_pue_check(&b), TF_ERANGE);
+  static const double cold[] = {291.15, -1, 296.15};
+  b = t;
+  b.temperature_k = cold;
+  TF_CHECK_INT(tf_pue_check(&b), TF_ERANGE);
+}
+
 int main(void) {
   tf_diags *d;
   if (tf_diags_create(&d) != 0)
@@ -551,6 +676,7 @@ int main(void) {
   test_against_measurements();
   test_monotone_random();
   test_system();
+  test_pue();
   tf_catalog_destroy(cat);
   return tf_test_report("models_power");
 }

@@ -400,6 +400,138 @@ static void test_power_caps(void) {
   tf_serving_result_fini(&loose);
 }
 
+/* Facility power under a PUE model (docs/POWER.md): a constant model gives exactly IT x PUE, as
+ * the plain pue does; one that varies with load and outside temperature integrates over the time
+ * series to the hand sum of IT energy_k x PUE(load_k, T_k), the interval's temperature excess
+ * averaged over a piece that changes inside it; without a series, once over the window; both step
+ * modes agree. */
+static void test_pue(void) {
+  tf_perf_config pc = perf("llama-3.1-70b", "h100-sxm", 2, 1, 1, TF_PREC_FP8);
+  const tf_catalog_system *sys = tf_catalog_find_system(cat, "hgx-h100");
+  poisson src = {.rate_per_s = 6, .input = 2000, .output = 150, .spread = true};
+  tf_serving_class cls = {.name = "chat", .source = {poisson_next, &src}};
+  const int64_t s_ns = 1000000000;
+  tf_serving_config base = {
+      .classes = &cls,
+      .n_classes = 1,
+      .pool = {.perf = pc, .replicas = 4, .max_batch_seqs = 64, .kv_tokens = 200000,
+               .system = sys},
+      .warmup_ns = 2 * s_ns,
+      .duration_ns = 20 * s_ns,
+      .series_interval_ns = s_ns,
+      .power_profile = tf_power_profile_default(),
+      .pue = 1.25,
+  };
+  /* Constant: the plain pue, a constant model, and a model whose low-load PUE equals its
+   * full-load one all give IT x 1.25 to the bit. */
+  tf_serving_result plain, constant, flat;
+  src.last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(&base, 3, &plain, NULL), 0);
+  tf_pue_model cm = {.at_full_load = 1.25};
+  tf_serving_config cfg = base;
+  cfg.pue = 0;
+  cfg.pue_model = &cm;
+  src.last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(&cfg, 3, &constant, NULL), 0);
+  tf_pue_model fm = {.at_full_load = 1.25, .at_low_load = 1.25, .low_load = 0.3};
+  cfg.pue_model = &fm;
+  src.last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(&cfg, 3, &flat, NULL), 0);
+  TF_CHECK(plain.facility_energy_j == plain.it_energy_j * 1.25);
+  TF_CHECK(constant.facility_energy_j == plain.facility_energy_j);
+  TF_CHECK(flat.facility_energy_j == plain.facility_energy_j);
+  TF_CHECK(constant.facility_power_mean_w == plain.facility_power_mean_w);
+  TF_CHECK_INT(plain.n_series, 18);
+  for (size_t k = 0; k < plain.n_series; k++) {
+    TF_CHECK(plain.series[k].facility_power_w == plain.series[k].it_power_w * 1.25);
+    TF_CHECK(constant.series[k].facility_power_w == plain.series[k].facility_power_w);
+  }
+
+  /* Varying: 1.2 at full load, 1.6 at 20 % (fixed 0.1, proportional 1.1), 0.01 per K above
+   * 20 C; outside 18 C, 28 C from 8 s, 23 C from 14.5 s (inside the interval [14 s, 15 s)). */
+  static const int64_t starts[] = {0, 8000000000, 14500000000};
+  static const double temps[] = {291.15, 301.15, 296.15};
+  tf_pue_model vm = {.at_full_load = 1.2, .at_low_load = 1.6, .low_load = 0.2,
+                     .per_degree = 0.01, .reference_k = 293.15,
+                     .pieces = 3, .start_ns = starts, .temperature_k = temps};
+  TF_CHECK_INT(tf_pue_check(&vm), 0);
+  /* An envelope a quarter above the fleet's nameplate (every GPU at TDP plus hosts). */
+  double envelope = 1.25 * 4 * (2 * pc.hw.gpu->tdp_w + tf_power_host_w(sys) / 8 * 2);
+  tf_serving_result var, var_exact, no_env, no_series;
+  cfg = base;
+  cfg.pue_model = &vm;
+  cfg.it_envelope_w = envelope;
+  src.last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(&cfg, 3, &var, NULL), 0);
+  cfg.exact_steps = true;
+  src.last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(&cfg, 3, &var_exact, NULL), 0);
+  cfg.exact_steps = false;
+  cfg.it_envelope_w = 0; /* the load share is taken against the nameplate */
+  src.last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(&cfg, 3, &no_env, NULL), 0);
+  cfg.it_envelope_w = envelope;
+  cfg.series_interval_ns = 0;
+  src.last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(&cfg, 3, &no_series, NULL), 0);
+  TF_CHECK(var.it_energy_j == plain.it_energy_j); /* the PUE does not change the IT side */
+  /* The hand sum: interval k is [2 + k, 3 + k) s; its mean excess over 20 C is 0 before 8 s,
+   * 8 K to 14 s, (0.5 x 8 + 0.5 x 3) = 5.5 K in [14, 15), 3 K after. */
+  double hand = 0, hand_nameplate = 0, it_j = 0, lo_u = 1, hi_u = 0;
+  for (size_t k = 0; k < var.n_series; k++) {
+    double t = 2.0 + (double)k;
+    double excess = t < 8 ? 0 : t < 14 ? 8 : t < 15 ? 5.5 : 3;
+    double it_w = var.series[k].it_power_w;
+    double u = it_w / envelope;
+    double pue = 1.1 + 0.1 / u + 0.01 * excess;
+    double pue_nameplate = 1.1 + 0.1 / (it_w / no_env.full_power_it_w) + 0.01 * excess;
+    hand += it_w * pue; /* x 1 s */
+    hand_nameplate += it_w * pue_nameplate;
+    it_j += it_w;
+    TF_CHECK_NEAR(var.series[k].facility_power_w, it_w * pue, 1e-9 * it_w);
+    if (t < 8) /* at 18 C the model's PUE is the curve's alone */
+      TF_CHECK_NEAR(var.series[k].facility_power_w / it_w, tf_pue_at(&vm, u, 291.15), 1e-12);
+    lo_u = fmin(lo_u, u);
+    hi_u = fmax(hi_u, u);
+  }
+  printf("  PUE model: load share %.3f-%.3f of a %.0f kW envelope, facility %.6g J (hand %.6g J) "
+         "for IT %.6g J: mean PUE %.4f (constant 1.25: %.6g J); against the nameplate %.4f\n",
+         lo_u, hi_u, envelope * 1e-3, var.facility_energy_j, hand, var.it_energy_j,
+         var.facility_energy_j / var.it_energy_j, plain.facility_energy_j,
+         no_env.facility_energy_j / no_env.it_energy_j);
+  TF_CHECK(lo_u > 0.3 && hi_u < 0.8 && hi_u - lo_u > 0.02);
+  TF_CHECK_NEAR(it_j, var.it_energy_j, 1e-9 * it_j);
+  TF_CHECK_NEAR(var.facility_energy_j, hand, 1e-12 * hand);
+  TF_CHECK_NEAR(no_env.facility_energy_j, hand_nameplate, 1e-12 * hand_nameplate);
+  TF_CHECK(var.facility_power_mean_w == var.facility_energy_j / var.window_s);
+  TF_CHECK(var.facility_energy_j > var.it_energy_j * 1.2);
+  /* Both step modes: the same integers of energy, so the same joules, bit for bit. */
+  TF_CHECK(memcmp(&var.total, &var_exact.total, sizeof var.total) == 0);
+  TF_CHECK(var.facility_energy_j == var_exact.facility_energy_j);
+  for (size_t k = 0; k < var.n_series; k++)
+    TF_CHECK(var.series[k].facility_power_w == var_exact.series[k].facility_power_w);
+  /* Without a series: once over the window, with the window's mean IT power and mean excess
+   * (6 s at 8 K, 0.5 s at 8 K, 0.5 s at 3 K, 5 s at 3 K over 18 s). */
+  double excess = (6.5 * 8 + 5.5 * 3) / 18;
+  double it_w = no_series.it_energy_j / 18;
+  double once = (it_w * (1.1 + 0.01 * excess) + 0.1 * envelope) * 18;
+  TF_CHECK(no_series.n_series == 0);
+  TF_CHECK_NEAR(no_series.it_energy_j, var.it_energy_j, 1e-9 * var.it_energy_j);
+  TF_CHECK_NEAR(no_series.facility_energy_j, once, 1e-12 * once);
+  /* A bad model is refused before the run. */
+  tf_pue_model bad = vm;
+  bad.at_low_load = 1.1;
+  cfg.pue_model = &bad;
+  TF_CHECK_INT(tf_serving_config_check(&cfg), TF_ERANGE);
+  tf_serving_result_fini(&plain);
+  tf_serving_result_fini(&constant);
+  tf_serving_result_fini(&flat);
+  tf_serving_result_fini(&var);
+  tf_serving_result_fini(&var_exact);
+  tf_serving_result_fini(&no_env);
+  tf_serving_result_fini(&no_series);
+}
+
 /* GPU failures: a replica is down while any of its GPUs is (unlimited crews, fixed repairs), so
  * its availability is (MTTF / (MTTF + MTTR))^8; failures arrive at the rate of the GPUs up; no
  * request is lost; both step modes agree. */
@@ -546,6 +678,7 @@ int main(void) {
   test_disaggregated();
   test_energy();
   test_power_caps();
+  test_pue();
   test_failures();
   test_determinism_and_errors();
   tf_catalog_destroy(cat);
