@@ -11,9 +11,9 @@
 
 #include "results.h"
 
-/* Longest text tf_csv_number writes, NUL included: 15 significant digits of the largest double
- * in plain notation. */
-#define TF_CSV_NUMBER_MAX 340
+/* Room tf_csv_number needs, NUL included: the longest plain notation is the smallest
+ * denormal's, "-0." then 323 zeros and 15 digits (342 bytes with the NUL). */
+#define TF_CSV_NUMBER_MAX 344
 
 /* v in plain decimal notation with 15 significant digits, trailing zeros dropped: 0.000065,
  * 1234567.5, 2e20 as 200000000000000000000; "" for a non-finite v; "0" for zeros of either

@@ -29,7 +29,7 @@ static void test_numbers(void) {
   TF_CHECK_STR(num(NAN), "");
   TF_CHECK_STR(num(INFINITY), "");
   /* Every finite double fits, and reads back to within 15 significant digits. */
-  double hard[] = {1.5e308, 4.9e-324, 2.2250738585072014e-308, 655075.227777778};
+  double hard[] = {1.5e308, 4.9e-324, -4.9e-324, 2.2250738585072014e-308, 655075.227777778};
   for (size_t i = 0; i < sizeof hard / sizeof hard[0]; i++) {
     const char *s = num(hard[i]);
     TF_CHECK(strchr(s, 'e') == NULL && strlen(s) < TF_CSV_NUMBER_MAX);
