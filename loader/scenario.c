@@ -28,7 +28,7 @@ typedef struct top_raw {
 
 enum { TOP_NAME, TOP_DESCRIPTION, TOP_SEED, TOP_DURATION, TOP_WARMUP, TOP_CATALOGS,
        TOP_OVERRIDES, TOP_SITE, TOP_HARDWARE, TOP_MODEL, TOP_QUEUE, TOP_SERVING, TOP_WORKLOAD,
-       TOP_FAILURES, TOP_ECONOMICS, TOP_N };
+       TOP_FAILURES, TOP_ECONOMICS, TOP_SWEEP, TOP_N };
 
 static const tf_schema_field top_fields[TOP_N] = {
     [TOP_NAME] = {.key = "name", .type = TF_SCHEMA_STRING, .required = true,
@@ -64,6 +64,8 @@ static const tf_schema_field top_fields[TOP_N] = {
                       .help = "request classes: the traffic the fleet serves"},
     [TOP_ECONOMICS] = {.key = "economics", .type = TF_SCHEMA_CUSTOM,
                        .help = "what the factory costs: own or rent, prices"},
+    [TOP_SWEEP] = {.key = "sweep", .type = TF_SCHEMA_CUSTOM,
+                   .help = "parameter sweep (tokenfab sweep)"}, /* read by loader/sweep.c */
 };
 static const tf_schema top_schema = {"scenario", top_fields, TOP_N};
 
