@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Exit statuses (DESIGN.md principle 7). */
 enum { TF_EXIT_OK = 0, TF_EXIT_FAILURE = 1, TF_EXIT_USAGE = 2 };
@@ -56,6 +57,9 @@ typedef struct tf_cli_run_opts {
   bool no_db;          /* write no database */
   const char *const *sets; /* the --set texts, recorded with the run */
   size_t n_sets;
+  FILE *out;               /* the summary goes here; NULL: nothing printed (sweeps) */
+  struct tf_run_record *record; /* not NULL: the run's record is handed over here (the caller
+                                   frees it and its overrides) instead of being saved */
 } tf_cli_run_opts;
 
 /* Simulates a scenario's workload on its serving fleet, prints the summary (with costs when the
@@ -72,5 +76,7 @@ int tf_cli_run(int argc, char **argv);
 int tf_cli_perf(int argc, char **argv);
 int tf_cli_validate(int argc, char **argv);
 int tf_cli_catalog(int argc, char **argv);
+int tf_cli_sweep(int argc, char **argv);
+int tf_cli_merge(int argc, char **argv);
 
 #endif

@@ -149,7 +149,7 @@ int tf_cli_run(int argc, char **argv) {
   }
   int n = 0, rc = TF_EXIT_OK;
   const char *series = NULL;
-  tf_cli_run_opts o = {0};
+  tf_cli_run_opts o = {.out = stdout};
   for (int i = 0; rc == TF_EXIT_OK && i < argc; i++) {
     if (strcmp(argv[i], "--") == 0) {
       for (; i < argc; i++)

@@ -87,6 +87,46 @@ static const command commands[] = {
      "exit status: 0 done, 1 output could not be written, 2 bad scenario or usage, or a\n"
      "deployment that does not fit in memory (the message says by how much and what would fit).\n",
      tf_cli_perf},
+    {"sweep", "run every point of a parameter sweep; frontiers and a sweep table",
+     "usage: tokenfab sweep FILE [--sweep PATH=V1,V2,...]... [--replications N] [--jobs N]\n"
+     "                          [--shard I/N | --shard slurm] [--resume] [--dry-run]\n"
+     "                          [--db FILE] [--csv DIR] [--quiet] [--set PATH=VALUE]...\n"
+     "\n"
+     "Runs the scenario once for each point of its `sweep` section and the --sweep axes (grids,\n"
+     "zipped lists, named variants, ranges such as 'serving.dp=2..8 step 2'), each point with\n"
+     "its own seed derived from the scenario's seed and the point, so a point gives the same\n"
+     "result alone, in a sweep, on any worker or shard. Every run goes to the results database;\n"
+     "the sweep table (one row per point: the swept values, headline metrics with 95%\n"
+     "confidence half-widths over replications, Pareto frontier flags) goes to DIR/sweep.csv and\n"
+     "the frontiers to standard output (docs/SWEEPS.md).\n"
+     "\n"
+     "options:\n"
+     "  --sweep AXIS       add a grid axis: PATH=V1,V2,... or 'PATH=A..B step S' (repeatable)\n"
+     "  --replications N   seeds per point (default: the section's, else 1)\n"
+     "  --jobs N           run points in N worker processes (default 1)\n"
+     "  --shard I/N        run only the I-th of N disjoint slices of the points; `slurm` reads\n"
+     "                     SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT; merge the\n"
+     "                     databases afterwards with tokenfab merge\n"
+     "  --resume           finish a sweep the database already holds runs of (after a kill)\n"
+     "  --dry-run          list the points (and check each loads) without running them\n"
+     "  --db FILE          the results database (default: DIR/results.db with --csv DIR, else\n"
+     "                     tokenfab-results.db)\n"
+     "  --csv DIR          write the sweep table to DIR/sweep.csv\n"
+     "  --quiet            no progress line (it is shown only on a terminal anyway)\n"
+     "\n"
+     "exit status: 0 done, 1 a run or the database failed, 2 bad scenario, sweep or usage.\n",
+     tf_cli_sweep},
+    {"merge", "combine the databases of a sweep's shards",
+     "usage: tokenfab merge OUT.db IN.db...\n"
+     "\n"
+     "Adds to OUT.db (created if missing) every sweep run of each IN.db that it lacks, one\n"
+     "input per transaction. Inputs must hold the same sweep (same scenario text, overrides,\n"
+     "sweep definition and seed) as OUT.db and each other; a different sweep is refused with a\n"
+     "message naming both, and OUT.db keeps what the earlier inputs added.\n"
+     "\n"
+     "exit status: 0 merged, 1 a database could not be read or written, 2 mismatched inputs or\n"
+     "bad usage.\n",
+     tf_cli_merge},
     {"catalog", "list catalogue entries, or show one with its sources",
      "usage: tokenfab catalog [gpus|systems|models] [NAME] [--catalog-dir DIR]\n"
      "\n"

@@ -63,28 +63,28 @@ static void describe_lengths(char *buf, size_t size, const tf_length_dist *d) {
     snprintf(buf + n, size - (size_t)n, ", cap %" PRId64, d->cap);
 }
 
-static void print_class(const tf_scenario_class *c) {
+static void print_class(FILE *out, const tf_scenario_class *c) {
   const tf_traffic_arrivals *a = &c->arrivals;
-  printf("class      %s: %s arrivals, %.6g /s on average", c->name, tf_traffic_kind_name(a->kind),
+  fprintf(out, "class      %s: %s arrivals, %.6g /s on average", c->name, tf_traffic_kind_name(a->kind),
          tf_traffic_mean_rate(a));
   if (a->kind == TF_TRAFFIC_GAMMA)
-    printf(" (cv %g)", a->cv);
-  printf("\n");
+    fprintf(out, " (cv %g)", a->cv);
+  fprintf(out, "\n");
   if (c->lengths_from_trace) {
-    printf("           lengths from the trace (%zu requests)\n",
+    fprintf(out, "           lengths from the trace (%zu requests)\n",
            tf_traffic_trace_count(a->trace));
   } else {
-    char in[96], out[96];
+    char in[96], gen[96];
     describe_lengths(in, sizeof in, &c->input);
-    describe_lengths(out, sizeof out, &c->output);
-    printf("           input %s tokens (mean %.6g), output %s tokens (mean %.6g)\n", in,
-           tf_length_mean(&c->input), out, tf_length_mean(&c->output));
+    describe_lengths(gen, sizeof gen, &c->output);
+    fprintf(out, "           input %s tokens (mean %.6g), output %s tokens (mean %.6g)\n", in,
+           tf_length_mean(&c->input), gen, tf_length_mean(&c->output));
   }
-  printf("           prefix-cache hits %g%%, router %s", 100 * c->prefix_hit,
+  fprintf(out, "           prefix-cache hits %g%%, router %s", 100 * c->prefix_hit,
          tf_router_policy_name(c->router));
   if (c->slo_ttft_s > 0 || c->slo_tpot_s > 0)
-    printf(", SLO TTFT %g s and TPOT %g s", c->slo_ttft_s, c->slo_tpot_s);
-  printf("\n");
+    fprintf(out, ", SLO TTFT %g s and TPOT %g s", c->slo_ttft_s, c->slo_tpot_s);
+  fprintf(out, "\n");
 }
 
 /* Seconds on a monotonic clock. */
@@ -250,11 +250,13 @@ static int finish(const tf_scenario *s, const tf_cli_run_opts *o, const tf_servi
       fprintf(stderr, "%s: error: the costs cannot be computed: %s\n", s->path, tf_err_reason());
       return TF_EXIT_USAGE;
     }
-    tf_serving_report_costs(stdout, &in, &tco);
+    if (o->out)
+      tf_serving_report_costs(o->out, &in, &tco);
   }
   char why[256];
   tf_binding b = tf_binding_of(cfg, res, why, sizeof why);
-  printf("\nbinding    %s: %s\n", tf_binding_name(b), why);
+  if (o->out)
+    fprintf(o->out, "\nbinding    %s: %s\n", tf_binding_name(b), why);
 
   tf_run_record rec = {.scenario_name = s->name,
                        .scenario_path = s->path,
@@ -273,8 +275,13 @@ static int finish(const tf_scenario *s, const tf_cli_run_opts *o, const tf_servi
     fprintf(stderr, "tokenfab run: out of memory\n");
     return TF_EXIT_FAILURE;
   }
-  rec.overrides = sets;
   rec.wall_s = wall_now() - wall_start;
+  if (o->record) { /* the caller keeps it, overrides included */
+    rec.overrides = sets;
+    *o->record = rec;
+    return TF_EXIT_OK;
+  }
+  rec.overrides = sets;
   rc = save(o, &rec);
   tf_run_record_fini(&rec);
   free(sets);
@@ -367,26 +374,29 @@ int tf_cli_serve(tf_scenario *s, const tf_cli_run_opts *o) {
   }
   const tf_scenario_hardware *hw = &s->hardware[s->serving.hardware_index];
   int64_t per_replica = perf.layout.tp * perf.layout.dp * perf.layout.pp;
-  printf("fleet      %" PRId64 " replica%s of %" PRId64 " x %s on %s (tp %" PRId64 ", dp %" PRId64
+  FILE *out = o->out;
+  if (out)
+    fprintf(out, "fleet      %" PRId64 " replica%s of %" PRId64 " x %s on %s (tp %" PRId64 ", dp %" PRId64
          ", ep %" PRId64 ", pp %" PRId64 "): %" PRId64 " GPUs serving\n",
          s->serving.replicas, s->serving.replicas == 1 ? "" : "s", per_replica,
          perf.hw.gpu->entry.name, hw->system, perf.layout.tp, perf.layout.dp, perf.layout.ep,
          perf.layout.pp, s->serving.replicas * per_replica);
-  if (cfg.disaggregated)
-    printf("           disaggregated: %" PRId64 " prefill replica%s, %" PRId64
+  if (out && cfg.disaggregated)
+    fprintf(out, "           disaggregated: %" PRId64 " prefill replica%s, %" PRId64
            " decode; KV caches move over the prefill GPUs' scale-out NICs\n",
            cfg.pool.replicas, cfg.pool.replicas == 1 ? "" : "s", cfg.decode_pool.replicas);
-  printf("           per replica: up to %" PRId64 " sequences and %" PRId64
+  if (out)
+    fprintf(out, "           per replica: up to %" PRId64 " sequences and %" PRId64
          " tokens a step, KV cache %.6g tokens; %s%s\n",
          cfg.pool.max_batch_seqs, perf.max_batch_tokens, (double)cfg.pool.kv_tokens,
          o->exact_steps ? "every iteration an event" : "decode runs coalesced",
          perf.speculation.draft_tokens > 0 ? ", speculative decoding" : "");
-  for (size_t i = 0; i < s->n_workload; i++)
-    print_class(&s->workload[i]);
+  for (size_t i = 0; out && i < s->n_workload; i++)
+    print_class(out, &s->workload[i]);
 
-  for (size_t k = 0; k < cfg.n_failures; k++) {
+  for (size_t k = 0; out && k < cfg.n_failures; k++) {
     const tf_failure_class *fc = &failures[k];
-    printf("failures   %s: %" PRId64 " instances, MTBF %.4g h%s, repair %.4g h mean, swap %.4g h, "
+    fprintf(out, "failures   %s: %" PRId64 " instances, MTBF %.4g h%s, repair %.4g h mean, swap %.4g h, "
            "%" PRId64 " spares, %s crews\n",
            tf_failure_component_name(fc->component), fc->count,
            tf_failure_ttf_mean_s(&fc->ttf) / 3600,
@@ -408,7 +418,8 @@ int tf_cli_serve(tf_scenario *s, const tf_cli_run_opts *o) {
     free(failures);
     return bad_input ? TF_EXIT_USAGE : TF_EXIT_FAILURE;
   }
-  tf_serving_report_print(stdout, &cfg, &res);
+  if (out)
+    tf_serving_report_print(out, &cfg, &res);
   tf_serving_result base = {0};
   bool have_base = false;
   if (cfg.n_failures > 0) {
@@ -421,12 +432,14 @@ int tf_cli_serve(tf_scenario *s, const tf_cli_run_opts *o) {
     rc = tf_serving_run(&clean, s->seed, &base, NULL);
     if (rc == 0) {
       have_base = true;
-      tf_serving_report_failures(stdout, &res, &base);
+      if (out)
+        tf_serving_report_failures(out, &res, &base);
     }
   }
-  if (o->series_ns > 0)
-    tf_serving_report_series(stdout, &res);
-  fprintf(stderr,
+  if (out && o->series_ns > 0)
+    tf_serving_report_series(out, &res);
+  if (out)
+    fprintf(stderr,
           "engine: %" PRIu64 " events (%" PRIu64 " scheduled, %" PRIu64 " cancelled), peak %zu "
           "pending, %.3g events/s, %.3g requests/s; wall time: setup %.3f s, run %.3f s, final "
           "%.3f s\n",
