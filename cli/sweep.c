@@ -814,6 +814,8 @@ static void sweep_key(const tf_scenario *s, const tf_cli_scenario_args *a, const
 
 static bool mine(const sweep_opts *o, size_t p) { return (int64_t)(p % (size_t)o->shards) == o->shard - 1; }
 
+static int check_point(const sweep_ctx *c, size_t p);
+
 /* --dry-run: every point with its values, checked by loading it. */
 static int dry_run(const sweep_ctx *c, const sweep_opts *o) {
   size_t points = tf_sweep_points(c->sw), reps = tf_sweep_replications(c->sw);
@@ -827,19 +829,8 @@ static int dry_run(const sweep_ctx *c, const sweep_opts *o) {
     for (size_t a = 0; a < n_axes; a++)
       printf("%s%s=%s", a ? ", " : " ", tf_sweep_axis_name(c->sw, a), tf_sweep_label(c->sw, p, a));
     printf("\n");
-    tf_scenario s;
-    const char **sets;
-    char **point_sets;
-    size_t n_sets, n_point;
-    char seed_set[48];
-    if (load_point(c, p, 0, &s, &sets, &n_sets, &point_sets, &n_point, seed_set,
-                   sizeof seed_set) != TF_EXIT_OK) {
+    if (check_point(c, p) != TF_EXIT_OK)
       rc = TF_EXIT_USAGE;
-      continue;
-    }
-    tf_scenario_destroy(&s);
-    free(sets);
-    tf_sweep_sets_free(point_sets, n_point);
   }
   printf("%zu point%s x %zu replication%s = %zu runs%s\n", listed, listed == 1 ? "" : "s", reps,
          reps == 1 ? "" : "s", listed * reps,
@@ -894,6 +885,16 @@ static int finish_table(tf_store *db, int64_t sweep_id, const tf_sweep *sw, size
   int rc = build_table(db, sweep_id, sw, reps, &st);
   if (rc != TF_EXIT_OK)
     return rc;
+  size_t n_axes = tf_sweep_axes(sw);
+  const char *axes[n_axes ? n_axes : 1];
+  for (size_t a = 0; a < n_axes; a++)
+    axes[a] = tf_sweep_axis_name(sw, a);
+  char verr[512];
+  if (tf_store_sweep_view(db, sweep_id, axes, n_axes, METRICS, M_BINDING, verr, sizeof verr)) {
+    fprintf(stderr, "tokenfab sweep: %s\n", verr);
+    table_free(&st);
+    return TF_EXIT_FAILURE;
+  }
   printf("sweep      %zu of %zu points have results\n", st.n_points, tf_sweep_points(sw));
   print_fronts(&st, sw);
   if (o->csv_dir) {
@@ -914,6 +915,73 @@ static int finish_table(tf_store *db, int64_t sweep_id, const tf_sweep *sw, size
   return rc;
 }
 
+/* Loads point p (replication 0) and checks its deployment; problems printed. */
+static int check_point(const sweep_ctx *c, size_t p) {
+  tf_scenario ps;
+  const char **sets;
+  char **point_sets;
+  size_t n_sets, n_point;
+  char seed_set[48];
+  int rc = load_point(c, p, 0, &ps, &sets, &n_sets, &point_sets, &n_point, seed_set,
+                      sizeof seed_set);
+  if (rc != TF_EXIT_OK)
+    return rc;
+  tf_scenario_destroy(&ps);
+  free(sets);
+  tf_sweep_sets_free(point_sets, n_point);
+  return TF_EXIT_OK;
+}
+
+/* Checks the shard's points k, k + n, k + 2n, ... of its own list. */
+static int check_share(const sweep_ctx *c, const sweep_opts *o, size_t k, size_t n) {
+  size_t points = tf_sweep_points(c->sw), mine_seen = 0;
+  int rc = TF_EXIT_OK;
+  for (size_t p = 0; p < points; p++) {
+    if (!mine(o, p))
+      continue;
+    if (mine_seen++ % n != k)
+      continue;
+    int prc = check_point(c, p);
+    if (prc != TF_EXIT_OK && rc == TF_EXIT_OK)
+      rc = prc;
+  }
+  return rc;
+}
+
+/* Every point of the shard checked: in o->jobs processes when there are several (loading a
+ * point costs about a millisecond, which a sweep of tiny points notices). */
+static int check_all(const sweep_ctx *c, const sweep_opts *o) {
+  bool mpi = false;
+#ifdef TF_HAVE_MPI
+  mpi = mpi_size > 1;
+#endif
+  if (o->jobs == 1 || mpi)
+    return check_share(c, o, 0, 1);
+  fflush(NULL);
+  int rc = TF_EXIT_OK, started = 0;
+  for (; started < o->jobs; started++) {
+    pid_t pid = fork();
+    if (pid < 0) {
+      fprintf(stderr, "tokenfab sweep: cannot start a checker: %s\n", strerror(errno));
+      rc = TF_EXIT_FAILURE;
+      break;
+    }
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      _exit(check_share(c, o, (size_t)started, (size_t)o->jobs));
+    }
+  }
+  for (int i = 0; i < started; i++) {
+    int status;
+    if (wait(&status) < 0)
+      break;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : TF_EXIT_FAILURE;
+    if (code == TF_EXIT_USAGE || (code != TF_EXIT_OK && rc == TF_EXIT_OK))
+      rc = code;
+  }
+  return rc;
+}
+
 static int run_sweep(const sweep_ctx *base, const tf_scenario *s, const sweep_opts *o,
                      const tf_cli_scenario_args *args) {
   sweep_ctx c = *base;
@@ -925,23 +993,11 @@ static int run_sweep(const sweep_ctx *base, const tf_scenario *s, const sweep_op
             strerror(errno));
     return TF_EXIT_FAILURE;
   }
-  /* Every point of this shard must load before any runs: bad values are reported at once. */
-  for (size_t p = 0; p < points; p++) {
-    if (!mine(o, p))
-      continue;
-    tf_scenario ps;
-    const char **sets;
-    char **point_sets;
-    size_t n_sets, n_point;
-    char seed_set[48];
-    int lrc = load_point(&c, p, 0, &ps, &sets, &n_sets, &point_sets, &n_point, seed_set,
-                         sizeof seed_set);
-    if (lrc != TF_EXIT_OK)
-      return lrc;
-    tf_scenario_destroy(&ps);
-    free(sets);
-    tf_sweep_sets_free(point_sets, n_point);
-  }
+  /* Every point of this shard must load before anything runs or is written: bad values are
+   * reported at once, and the database is not touched. */
+  int crc = check_all(&c, o);
+  if (crc != TF_EXIT_OK)
+    return crc;
   sweep_key(s, args, c.sw, key);
   size_t n_axes = tf_sweep_axes(c.sw);
   const char *names[n_axes ? n_axes : 1];

@@ -1028,3 +1028,49 @@ int tf_store_merge(tf_store *s, const char *src_path, int64_t *copied, int64_t *
     *copied = *skipped = 0;
   return status;
 }
+
+/* ---- a sweep's table as a view ---- */
+
+int tf_store_sweep_view(tf_store *s, int64_t sweep_id, const char *const *axes, size_t n_axes,
+                        const char *const *metrics, size_t n_metrics, char *err,
+                        size_t err_size) {
+  /* Identifiers are quoted with %w and literals with %Q: axis names are PATHs as written. */
+  char *sql = sqlite3_mprintf("DROP VIEW IF EXISTS \"sweep_table_%lld\";\n"
+                              "CREATE VIEW \"sweep_table_%lld\" AS SELECT r.point AS point",
+                              (long long)sweep_id, (long long)sweep_id);
+  for (size_t a = 0; sql && a < n_axes; a++) {
+    char *next = sqlite3_mprintf("%s,\n  (SELECT l.value FROM sweep_labels l WHERE l.sweep_id = "
+                                 "r.sweep_id AND l.point = r.point AND l.axis = %lld) AS \"%w\"",
+                                 sql, (long long)a, axes[a]);
+    sqlite3_free(sql);
+    sql = next;
+  }
+  if (sql) {
+    char *next = sqlite3_mprintf("%s,\n  count(*) AS replications", sql);
+    sqlite3_free(sql);
+    sql = next;
+  }
+  for (size_t m = 0; sql && m < n_metrics; m++) {
+    char *next = sqlite3_mprintf("%s,\n  avg((SELECT v.value FROM metrics v WHERE v.run_id = "
+                                 "r.run_id AND v.name = %Q)) AS \"%w\"",
+                                 sql, metrics[m], metrics[m]);
+    sqlite3_free(sql);
+    sql = next;
+  }
+  if (sql) {
+    char *next = sqlite3_mprintf("%s\nFROM sweep_runs r WHERE r.sweep_id = %lld GROUP BY r.point "
+                                 "ORDER BY r.point;",
+                                 sql, (long long)sweep_id);
+    sqlite3_free(sql);
+    sql = next;
+  }
+  if (!sql)
+    return store_fail(err, err_size, TF_ENOMEM, "%s: out of memory describing the sweep table",
+                      s->path);
+  int status = begin(s, "the sweep table", err, err_size);
+  if (status == 0 && sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    status = store_fail(err, err_size, TF_EDB, "%s: cannot create the sweep table view: %s",
+                        s->path, sqlite3_errmsg(s->db));
+  sqlite3_free(sql);
+  return end(s, status, "the sweep table", err, err_size);
+}

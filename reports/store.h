@@ -98,6 +98,14 @@ void tf_store_sweep_rows_free(tf_store_sweep_row *rows, size_t n);
 int tf_store_merge(tf_store *s, const char *src_path, int64_t *copied, int64_t *skipped,
                    char *err, size_t err_size);
 
+/* (Re)creates the view sweep_table_<sweep_id>: one row per point with results, ordered by
+ * point: `point`, one column per axis (named as the axis, holding the point's value as
+ * written), `replications`, and the mean over replications of each summary metric named (text
+ * metrics give NULL). 0, TF_EDB or TF_ENOMEM. */
+int tf_store_sweep_view(tf_store *s, int64_t sweep_id, const char *const *axes, size_t n_axes,
+                        const char *const *metrics, size_t n_metrics, char *err,
+                        size_t err_size);
+
 /* Closes the database; s may be NULL. */
 void tf_store_close(tf_store *s);
 

@@ -132,6 +132,62 @@ static void test_sweeps(const char *dir) {
     TF_CHECK_INT(rows[i].text_metric, 1);
   }
   tf_store_sweep_rows_free(rows, n);
+  /* The sweep table as a view: one row per point, its axis value, means over replications. */
+  const char *metric[] = {"output_tokens_per_s"};
+  TF_CHECK_INT(tf_store_sweep_view(s, id, axes, 1, metric, 1, err, sizeof err), 0);
+  TF_CHECK_INT(tf_store_sweep_view(s, id, axes, 1, metric, 1, err, sizeof err), 0); /* again */
+  tf_store_close(s);
+  sqlite3 *db;
+  TF_CHECK_INT(sqlite3_open(out, &db), SQLITE_OK);
+  char sql[128];
+  snprintf(sql, sizeof sql,
+           "SELECT point, \"serving.dp\", replications, output_tokens_per_s FROM "
+           "sweep_table_%lld",
+           (long long)id);
+  sqlite3_stmt *st;
+  TF_CHECK_INT(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  for (int p = 0; p < 3; p++) {
+    TF_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+    TF_CHECK_INT(sqlite3_column_int(st, 0), p);
+    char want[8];
+    snprintf(want, sizeof want, "%d", p + 1);
+    TF_CHECK_STR((const char *)sqlite3_column_text(st, 1), want);
+    TF_CHECK_INT(sqlite3_column_int(st, 2), 2);
+    TF_CHECK_NEAR(sqlite3_column_double(st, 3), p * 10 + 0.5, 1e-12);
+  }
+  TF_CHECK_INT(sqlite3_step(st), SQLITE_DONE);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+/* A batch of sweep runs is written whole or not at all. */
+static void test_batch(const char *dir) {
+  char path[256], err[512];
+  snprintf(path, sizeof path, "%s/batch.db", dir);
+  tf_store *s;
+  TF_CHECK_INT(tf_store_open(path, &s, err, sizeof err), 0);
+  tf_store_sweep w = sweep("B");
+  int64_t id;
+  TF_CHECK_INT(tf_store_open_sweep(s, &w, &id, err, sizeof err), 0);
+  tf_run_record rec[3];
+  const char *labels[] = {"1"};
+  tf_store_sweep_run runs[3];
+  for (int i = 0; i < 3; i++) {
+    record(&rec[i], i);
+    /* the third repeats the first's place: the batch must fail as a whole */
+    runs[i] = (tf_store_sweep_run){.record = &rec[i], .sweep_id = id, .point = i == 2 ? 0 : i,
+                                   .replication = 0, .labels = labels, .n_labels = 1};
+  }
+  TF_CHECK_INT(tf_store_write_sweep_runs(s, runs, 3, err, sizeof err), TF_EDB);
+  bool done[6] = {0};
+  TF_CHECK_INT(tf_store_sweep_done(s, id, 3, 2, done, err, sizeof err), 0);
+  for (int i = 0; i < 6; i++)
+    TF_CHECK(!done[i]);
+  TF_CHECK_INT(tf_store_write_sweep_runs(s, runs, 2, err, sizeof err), 0);
+  TF_CHECK_INT(tf_store_sweep_done(s, id, 3, 2, done, err, sizeof err), 0);
+  TF_CHECK(done[0] && done[2] && !done[1] && !done[4]);
+  for (int i = 0; i < 3; i++)
+    tf_run_record_fini(&rec[i]);
   tf_store_close(s);
 }
 
@@ -170,6 +226,7 @@ int main(void) {
   TF_CHECK(mkdtemp(dir) != NULL);
   test_sweeps(dir);
   test_upgrade(dir);
+  test_batch(dir);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   TF_CHECK_INT(system(cmd), 0);
