@@ -122,7 +122,7 @@ static int parse_opts(int argc, char **argv, sweep_opts *o, char **rest, int *n_
       if ((rc = parse_count("--jobs", v, 1, JOBS_MAX, &n)) == TF_EXIT_OK)
         o->jobs = (int)n;
     } else if (tf_cli_option(argc, argv, &i, "--replications", &v)) {
-      rc = parse_count("--replications", v, 1, 1000, &o->replications);
+      rc = parse_count("--replications", v, 1, TF_SWEEP_MAX_POINTS, &o->replications);
     } else if (tf_cli_option(argc, argv, &i, "--shard", &v)) {
       rc = parse_shard(v, o);
     } else if (tf_cli_option(argc, argv, &i, "--sweep", &v)) {

@@ -724,8 +724,7 @@ int tf_store_write_sweep_runs(tf_store *s, const tf_store_sweep_run *runs, size_
   int status = begin(s, "the runs", err, err_size);
   for (size_t i = 0; status == 0 && i < n; i++)
     status = insert_sweep_run(s, &runs[i], err, err_size);
-  return status ? end(s, status, "the runs", err, err_size)
-                : end(s, 0, "the runs", err, err_size);
+  return end(s, status, "the runs", err, err_size);
 }
 
 int tf_store_write_sweep_run(tf_store *s, const tf_run_record *r, int64_t sweep_id,
@@ -738,8 +737,7 @@ int tf_store_write_sweep_run(tf_store *s, const tf_run_record *r, int64_t sweep_
                           .replication = replication, .labels = labels, .n_labels = n_labels};
   status = end(s, insert_sweep_run(s, &w, err, err_size), "the run", err, err_size);
   if (status == 0)
-    *run_id = sqlite3_last_insert_rowid(s->db) > 0 ? run_of(s, sweep_id, point, replication)
-                                                   : 0;
+    *run_id = run_of(s, sweep_id, point, replication);
   return status;
 }
 
