@@ -403,7 +403,6 @@ static int run_all(const sweep_ctx *c, const size_t *work, size_t n_work, size_t
     rc = worker(c, work, n_work, reps, sh, o, true);
   } else {
     fflush(NULL); /* nothing buffered is written twice */
-    pid_t pids[JOBS_MAX];
     int started = 0;
     for (; started < o->jobs; started++) {
       pid_t pid = fork();
@@ -418,7 +417,6 @@ static int run_all(const sweep_ctx *c, const size_t *work, size_t n_work, size_t
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* a killed sweep takes its workers along */
         _exit(worker(c, work, n_work, reps, sh, o, false));
       }
-      pids[started] = pid;
     }
     double start = now_s();
     for (int alive = started; alive > 0;) {
@@ -436,7 +434,6 @@ static int run_all(const sweep_ctx *c, const size_t *work, size_t n_work, size_t
       progress(o, atomic_load(&sh->done), n_work, start);
       nanosleep(&(struct timespec){.tv_nsec = 200000000}, NULL);
     }
-    (void)pids;
     progress(o, atomic_load(&sh->done), n_work, start);
   }
   munmap(sh, sizeof *sh);
