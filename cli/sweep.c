@@ -181,8 +181,15 @@ static int load_point(const sweep_ctx *c, size_t p, size_t r, tf_scenario *s,
   tf_cli_scenario_args a = *c->args;
   a.sets = *sets;
   a.n_sets = *n_sets;
-  char cmd[64];
-  snprintf(cmd, sizeof cmd, "sweep (point %zu)", p);
+  /* Problems name the point and its values: the --set texts they point into came from the
+   * sweep, not from the command line. */
+  char cmd[512];
+  int n = snprintf(cmd, sizeof cmd, "sweep (point %zu:", p);
+  for (size_t ax = 0; ax < tf_sweep_axes(c->sw) && n > 0 && (size_t)n < sizeof cmd; ax++)
+    n += snprintf(cmd + n, sizeof cmd - (size_t)n, "%s %s=%s", ax ? "," : "",
+                  tf_sweep_axis_name(c->sw, ax), tf_sweep_label(c->sw, p, ax));
+  if (n > 0 && (size_t)n < sizeof cmd - 1)
+    snprintf(cmd + n, sizeof cmd - (size_t)n, ")");
   int rc = tf_cli_load_scenario(&a, cmd, s);
   if (rc == TF_EXIT_OK && tf_cli_check_serving(s) != TF_EXIT_OK) {
     tf_scenario_destroy(s);

@@ -84,7 +84,7 @@ done
   --sweep 'serving.max_batch_seqs=64,-1,-2' >/dev/null 2>"$dir/badpoint.err"
 [ $? -eq 2 ] || fail "a sweep with bad points did not exit 2"
 [ -e "$dir/bad.db" ] && fail "a sweep with bad points wrote a database"
-grep -q "(point 1)" "$dir/badpoint.err" && grep -q "(point 2)" "$dir/badpoint.err" ||
+grep -q "(point 1: serving.max_batch_seqs=-1)" "$dir/badpoint.err" && grep -q "(point 2: serving.max_batch_seqs=-2)" "$dir/badpoint.err" ||
   fail "not every bad point was reported: $(cat "$dir/badpoint.err")"
 
 # A different sweep cannot be merged in.
