@@ -25,7 +25,7 @@ done
 packages=(build-essential cmake pkg-config libgsl-dev libsqlite3-dev libyaml-dev libcsv-dev)
 # The tests also open the CSV output in a real spreadsheet program (Gnumeric's ssconvert) and run
 # a sweep under `mpirun -n 2` (OpenMPI; tokenfab builds its MPI support when it is there).
-if [ "$mode" = test ]; then packages+=(gnumeric libopenmpi-dev openmpi-bin); fi
+if [ "$mode" = test ]; then packages+=(gnumeric libopenmpi-dev openmpi-bin chromium libjs-chart.js); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

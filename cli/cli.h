@@ -78,5 +78,7 @@ int tf_cli_validate(int argc, char **argv);
 int tf_cli_catalog(int argc, char **argv);
 int tf_cli_sweep(int argc, char **argv);
 int tf_cli_merge(int argc, char **argv);
+int tf_cli_report(int argc, char **argv);
+int tf_cli_fit(int argc, char **argv);
 
 #endif

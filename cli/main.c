@@ -127,6 +127,33 @@ static const command commands[] = {
      "exit status: 0 merged, 1 a database could not be read or written, 2 mismatched inputs or\n"
      "bad usage.\n",
      tf_cli_merge},
+    {"report", "write a run or a sweep as one self-contained HTML page with charts",
+     "usage: tokenfab report DB [--run ID | --sweep ID] --html FILE [--chartjs FILE]\n"
+     "\n"
+     "Turns a results database into one HTML file that opens offline in any browser and can\n"
+     "be mailed or archived: the data is embedded as JSON and Chart.js is inlined. For a run\n"
+     "(default: the latest in DB): the scenario in brief, headline numbers (tokens/s, goodput,\n"
+     "SLO attainment, tokens/s per MW, J/token, cost per million tokens, TCO a year, the\n"
+     "binding constraint), latency per class against its SLO targets, power and load over\n"
+     "time against the IT envelope, the cost breakdown and failure impact. For a sweep: the\n"
+     "Pareto frontiers (tokens/s per MW against tokens/s per user; cost per million tokens\n"
+     "against p99 TTFT and TPOT) with every point and its parameters on hover, a sortable\n"
+     "table of the points (means over replications) and the cost per token by each swept\n"
+     "parameter. Numbers and tables are plain HTML, readable without JavaScript\n"
+     "(docs/REPORTS.md).\n"
+     "\n"
+     "options:\n"
+     "  --run ID           the run to show (default: the latest run)\n"
+     "  --sweep ID         show sweep ID instead (the sweeps table's sweep_id)\n"
+     "  --html FILE        the page to write (required); written to a temporary file beside\n"
+     "                     it and renamed over it when complete\n"
+     "  --chartjs FILE     the Chart.js build to inline (default: Debian's libjs-chart.js in\n"
+     "                     /usr/share/javascript/chart.js)\n"
+     "\n"
+     "exit status: 0 written, 1 Chart.js missing, the database unreadable or the page not\n"
+     "written, 2 bad usage, a file that is not a results database, or an unknown run or sweep\n"
+     "(the message lists those there are).\n",
+     tf_cli_report},
     {"catalog", "list catalogue entries, or show one with its sources",
      "usage: tokenfab catalog [gpus|systems|models] [NAME] [--catalog-dir DIR]\n"
      "\n"
@@ -136,6 +163,36 @@ static const command commands[] = {
      "\n"
      "exit status: 0 found, 2 unknown kind or name (the nearest names are suggested).\n",
      tf_cli_catalog},
+    {"fit", "fit a GPU profile to calibration measurements",
+     "usage: tokenfab fit DIR [--gpu NAME] [--out FILE.db] [--csv DIR] [--catalog-dir DIR]\n"
+     "\n"
+     "Reads DIR/device.csv and DIR/measurements.csv (written by tokenfab calibrate on a GPU\n"
+     "node; docs/CALIBRATION.md) and fits the curves the performance and power models use,\n"
+     "against the catalogue GPU's peak figures: HBM stream bandwidth and latency, GEMM and\n"
+     "grouped GEMM efficiency against tokens (e_max, m_half), decode attention bandwidth and\n"
+     "latency, idle power, power activities and the clock exponent under power limits. Prints\n"
+     "each curve's rows, RMS relative error and status, and each fitted parameter with its\n"
+     "standard error, unit, the default it replaces and its source. Every problem in the files\n"
+     "is reported as file:line: message.\n"
+     "\n"
+     "A curve is refused, and no profile written, when it has fewer rows than its parameters\n"
+     "+ 2, does not converge, leaves a parameter undetermined, misses its rows by more than\n"
+     "15% RMS, or lands outside the physical range (an efficiency outside (0, 1], a negative\n"
+     "m_half or latency, a clock exponent below 1).\n"
+     "\n"
+     "options:\n"
+     "  --gpu NAME         the catalogue GPU whose peaks to fit against (default: the one\n"
+     "                     whose name matches device.csv's gpu_name, e.g. \"NVIDIA H100 80GB\n"
+     "                     HBM3\" -> h100-sxm)\n"
+     "  --out FILE.db      the profile database (default: DIR/profile.db)\n"
+     "  --csv DIR          where profile.csv and fits.csv go, created if missing (default: the\n"
+     "                     measurement folder)\n"
+     "  --catalog-dir DIR  read the built-in catalogues from DIR\n"
+     "\n"
+     "exit status: 0 profile written, 1 the fit was refused (the data were read but support no\n"
+     "profile; the reasons are printed) or a file could not be written, 2 bad measurement files,\n"
+     "unknown or unmatched GPU, or bad usage.\n",
+     tf_cli_fit},
     {"help", "show help for a command",
      "usage: tokenfab help [COMMAND]\n", cmd_help},
 };
