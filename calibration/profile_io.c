@@ -16,6 +16,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "csv_out.h"
 #include "error.h"
 
 #define EOL "\r\n" /* RFC 4180 section 2 */
@@ -24,19 +25,12 @@
 
 /* ---- Numbers ---- */
 
-/* Room for any plain number: "-0." and 323 zeros before 17 digits for the smallest denormal. */
-enum { NUMBER_MAX = 400 };
-
 /* v in plain decimal notation with the fewest significant digits (1 to 17) that read back as v:
- * 0.000012, 1979000000000000, 0.78322385042951. "" for a non-finite v; "0" for zeros. */
+ * 0.000012, 1979000000000000, 0.78322385042951. "" for a non-finite v; "0" for zeros. The
+ * rewriting is the CSV export's (tf_csv_plain); only the digit count differs. */
 static void plain_number(double v, char *buf, size_t size) {
-  assert(size >= NUMBER_MAX);
   if (!isfinite(v)) {
     buf[0] = '\0';
-    return;
-  }
-  if (v == 0) {
-    snprintf(buf, size, "0");
     return;
   }
   char e[48];
@@ -45,37 +39,7 @@ static void plain_number(double v, char *buf, size_t size) {
     if (strtod(e, NULL) == v)
       break;
   }
-  const char *p = e;
-  bool neg = *p == '-';
-  if (neg)
-    p++;
-  char digits[20];
-  int nd = 0;
-  for (; *p && *p != 'e'; p++)
-    if (*p != '.')
-      digits[nd++] = *p;
-  int exp = atoi(p + 1);
-  while (nd > 1 && digits[nd - 1] == '0')
-    nd--;
-  size_t n = 0;
-  if (neg)
-    buf[n++] = '-';
-  int point = exp + 1; /* digits before the decimal point */
-  if (point <= 0) {
-    buf[n++] = '0';
-    buf[n++] = '.';
-    for (int i = 0; i < -point; i++)
-      buf[n++] = '0';
-    for (int i = 0; i < nd; i++)
-      buf[n++] = digits[i];
-  } else {
-    for (int i = 0; i < nd || i < point; i++) {
-      if (i == point)
-        buf[n++] = '.';
-      buf[n++] = i < nd ? digits[i] : '0';
-    }
-  }
-  buf[n] = '\0';
+  tf_csv_plain(e, buf, size);
 }
 
 /* ---- Atomic files ---- */
@@ -138,7 +102,7 @@ static int text(FILE *f, const char *s) {
 }
 
 static int number(FILE *f, double v) {
-  char buf[NUMBER_MAX];
+  char buf[TF_CSV_NUMBER_MAX];
   plain_number(v, buf, sizeof buf);
   return fputs(buf, f) < 0 ? TF_EIO : 0;
 }

@@ -15,27 +15,27 @@
 
 #define EOL "\r\n" /* RFC 4180 section 2 */
 
-void tf_csv_number(double v, char *buf, size_t size) {
-  if (!isfinite(v) || size < TF_CSV_NUMBER_MAX) {
+void tf_csv_plain(const char *sci, char *buf, size_t size) {
+  if (size < TF_CSV_NUMBER_MAX) {
     if (size)
       buf[0] = '\0';
     return;
   }
-  char e[48];
-  snprintf(e, sizeof e, "%.14e", v); /* [-]d.dddddddddddddde[+-]XX: 15 significant digits */
-  const char *p = e;
+  const char *p = sci;
   bool neg = *p == '-';
   if (neg)
     p++;
-  char digits[16];
+  char digits[TF_CSV_DIGITS_MAX];
   int nd = 0;
-  for (; *p && *p != 'e'; p++)
+  for (; *p && *p != 'e' && nd < TF_CSV_DIGITS_MAX; p++)
     if (*p != '.')
       digits[nd++] = *p;
-  int exp = atoi(p + 1);
+  while (*p && *p != 'e')
+    p++;
+  int exp = *p ? atoi(p + 1) : 0;
   while (nd > 1 && digits[nd - 1] == '0')
     nd--;
-  if (nd == 1 && digits[0] == '0') {
+  if (nd == 0 || (nd == 1 && digits[0] == '0')) {
     snprintf(buf, size, "0");
     return;
   }
@@ -58,6 +58,17 @@ void tf_csv_number(double v, char *buf, size_t size) {
     }
   }
   buf[n] = '\0';
+}
+
+void tf_csv_number(double v, char *buf, size_t size) {
+  if (!isfinite(v)) {
+    if (size)
+      buf[0] = '\0';
+    return;
+  }
+  char e[48];
+  snprintf(e, sizeof e, "%.14e", v); /* [-]d.dddddddddddddde[+-]XX: 15 significant digits */
+  tf_csv_plain(e, buf, size);
 }
 
 int tf_csv_text(FILE *f, const char *text) {

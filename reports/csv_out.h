@@ -11,9 +11,16 @@
 
 #include "results.h"
 
-/* Room tf_csv_number needs, NUL included: the longest plain notation is the smallest
- * denormal's, "-0." then 323 zeros and 15 digits (342 bytes with the NUL). */
+/* Significant digits tf_csv_plain keeps at most: 17 read any double back exactly. */
+#define TF_CSV_DIGITS_MAX 17
+/* Room tf_csv_plain (and tf_csv_number) need, NUL included: the longest plain notation is the
+ * smallest denormal's, "-0." then 323 zeros and 17 digits (344 bytes with the NUL). */
 #define TF_CSV_NUMBER_MAX 344
+
+/* A number printed as "%.*e" ([-]d.ddde[+-]XX, at most TF_CSV_DIGITS_MAX digits) rewritten in
+ * plain decimal notation, trailing zeros dropped; "0" for zeros of either sign. size >=
+ * TF_CSV_NUMBER_MAX (else ""). */
+void tf_csv_plain(const char *sci, char *buf, size_t size);
 
 /* v in plain decimal notation with 15 significant digits, trailing zeros dropped: 0.000065,
  * 1234567.5, 2e20 as 200000000000000000000; "" for a non-finite v; "0" for zeros of either
