@@ -365,6 +365,7 @@ int tf_cli_serve(tf_scenario *s, const tf_cli_run_opts *o) {
     }
     cfg.failures = failures;
     cfg.n_failures = s->n_failures;
+    cfg.failure_crews = s->failure_crews;
   }
   if (s->serving.prefill_replicas > 0) {
     cfg.disaggregated = true;
@@ -402,8 +403,13 @@ int tf_cli_serve(tf_scenario *s, const tf_cli_run_opts *o) {
            tf_failure_ttf_mean_s(&fc->ttf) / 3600,
            fc->ttf.kind == TF_FAILURE_WEIBULL ? " (Weibull)" : "", fc->repair.time.mean / 3600,
            fc->repair.swap_s / 3600, fc->repair.spares,
-           fc->repair.crews == TF_FAILURE_UNLIMITED ? "unlimited" : "limited");
+           cfg.failure_crews > 0                     ? "shared"
+           : fc->repair.crews == TF_FAILURE_UNLIMITED ? "unlimited"
+                                                      : "limited");
   }
+  if (out && cfg.n_failures > 0 && cfg.failure_crews > 0)
+    fprintf(out, "failures   one team of %" PRId64 " crew%s repairs every class, first failed first\n",
+            cfg.failure_crews, cfg.failure_crews == 1 ? "" : "s");
   tf_serving_result res;
   tf_engine_stats st;
   tf_err_clear();

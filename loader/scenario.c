@@ -758,19 +758,29 @@ static int load_site(const tf_ytree_node *node, tf_scenario *out, tf_diags *d) {
 
 /* ---- failures ---- */
 
-/* failures: {gpu: {...}, node: {...}, rack: {...}, link: {...}}, keys in tf_failure_component
- * order. */
-static const tf_schema_field failure_component_fields[] = {
+/* failures: {gpu: {...}, node: {...}, rack: {...}, link: {...}, crews: N}: the class keys in
+ * tf_failure_component order, then the shared repair team. */
+enum { FAILURES_CREWS = TF_FAILURE_COMPONENTS_, FAILURES_N };
+
+typedef struct failures_raw {
+  int64_t crews;
+  bool has_crews;
+} failures_raw;
+
+static const tf_schema_field failures_fields[] = {
     {.key = "gpu", .type = TF_SCHEMA_CUSTOM, .help = "each GPU"},
     {.key = "node", .type = TF_SCHEMA_CUSTOM, .help = "each node (host)"},
     {.key = "rack", .type = TF_SCHEMA_CUSTOM, .help = "each rack or scale-up domain"},
     {.key = "link", .type = TF_SCHEMA_CUSTOM, .help = "each GPU's scale-out link"},
+    [FAILURES_CREWS] = {.key = "crews", .type = TF_SCHEMA_COUNT, .lo_bound = TF_SCHEMA_INCLUSIVE,
+                        .lo = 1, .offset = offsetof(failures_raw, crews),
+                        .present = TF_SCHEMA_FLAG(failures_raw, has_crews),
+                        .help = "one team of this many crews repairs every class, default a "
+                                "line per class"},
 };
-static_assert(sizeof failure_component_fields / sizeof failure_component_fields[0] ==
-                  TF_FAILURE_COMPONENTS_,
-              "one key per tf_failure_component");
-static const tf_schema failures_schema = {"failures", failure_component_fields,
-                                          TF_FAILURE_COMPONENTS_};
+static_assert(sizeof failures_fields / sizeof failures_fields[0] == FAILURES_N,
+              "one key per tf_failure_component, then crews");
+static const tf_schema failures_schema = {"failures", failures_fields, FAILURES_N};
 
 typedef struct failure_raw {
   double mtbf_s, shape, repair_s, swap_s;
@@ -805,10 +815,14 @@ static const tf_schema failure_schema = {"failure", failure_fields,
                                          sizeof failure_fields / sizeof failure_fields[0]};
 
 /* Reads `failures:`: each named component class gets the defaults of docs/FAILURES.md with the
- * keys given replacing them; counts are set by the caller once the fleet is known (0 here). */
+ * keys given replacing them; counts are set by the caller once the fleet is known (0 here). With
+ * a shared team (`crews` beside the classes) a class cannot have crews of its own, and the team
+ * needs a class to repair. */
 static int load_failures(const tf_ytree_node *node, tf_scenario *out, tf_diags *d) {
-  const tf_ytree_node *where[TF_FAILURE_COMPONENTS_];
-  tf_schema_apply(&failures_schema, node, "failures", NULL, where, d);
+  const tf_ytree_node *where[FAILURES_N];
+  failures_raw team = {0};
+  tf_schema_apply(&failures_schema, node, "failures", &team, where, d);
+  out->failure_crews = team.has_crews ? team.crews : 0;
   out->failures = calloc(TF_FAILURE_COMPONENTS_, sizeof *out->failures);
   if (!out->failures)
     return TF_FAIL(TF_ENOMEM, "failure classes");
@@ -816,9 +830,15 @@ static int load_failures(const tf_ytree_node *node, tf_scenario *out, tf_diags *
     if (!where[k])
       continue;
     char path[64];
-    snprintf(path, sizeof path, "failures.%s", failure_component_fields[k].key);
+    snprintf(path, sizeof path, "failures.%s", failures_fields[k].key);
     failure_raw raw = {0};
     tf_schema_apply(&failure_schema, where[k], path, &raw, NULL, d);
+    const tf_ytree_node *own = tf_ytree_get(where[k], "crews");
+    if (own && where[FAILURES_CREWS])
+      tf_diags_error(d, own->file, own->line, value_col(own),
+                     "%s.crews: a class cannot have its own crews when failures.crews sets a "
+                     "shared team (give one or the other)",
+                     path);
     tf_failure_class fc;
     if (tf_failure_class_default((tf_failure_component)k, 1, &fc) != 0)
       return TF_FAIL(TF_EINVAL, "no failure defaults for %s", path);
@@ -838,6 +858,10 @@ static int load_failures(const tf_ytree_node *node, tf_scenario *out, tf_diags *
     fc.count = 0;
     out->failures[out->n_failures++] = fc;
   }
+  const tf_ytree_node *crews = where[FAILURES_CREWS];
+  if (crews && out->n_failures == 0)
+    tf_diags_error(d, crews->file, crews->line, value_col(crews),
+                   "failures.crews: not used without a failure class (gpu, node, rack or link)");
   return 0;
 }
 

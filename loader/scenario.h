@@ -167,6 +167,9 @@ typedef struct tf_scenario {
    * 0: the fleet sets them); NULL, 0 when absent. */
   tf_failure_class *failures;
   size_t n_failures;
+  /* `failures.crews`: > 0, one team of this many crews repairs every class's parts (the classes'
+   * repair.crews then keep their default); 0 when not given: each class its own line. */
+  int64_t failure_crews;
   tf_scenario_economics economics; /* present == false when absent */
   tf_catalog *catalog; /* built-in + `catalogs:` files + `overrides:`; owned */
 } tf_scenario;

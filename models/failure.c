@@ -188,11 +188,19 @@ int tf_failure_class_default(tf_failure_component c, int64_t count, tf_failure_c
   return 0;
 }
 
+/* 0 if crews is >= 1 (TF_FAILURE_UNLIMITED included), else TF_ERANGE led by what. */
+static int crews_check(int64_t crews, const char *what) {
+  if (crews < 1)
+    return TF_FAIL(TF_ERANGE, "%s: crews = %lld (expected at least 1, or unlimited)", what,
+                   (long long)crews);
+  return 0;
+}
+
 int tf_failure_repair_check(const tf_failure_repair *rp, const char *what) {
   assert(rp && what);
-  if (rp->crews < 1)
-    return TF_FAIL(TF_ERANGE, "%s: crews = %lld (expected at least 1, or unlimited)", what,
-                   (long long)rp->crews);
+  int rc = crews_check(rp->crews, what);
+  if (rc)
+    return rc;
   if (rp->spares < 0)
     return TF_FAIL(TF_ERANGE, "%s: spares = %lld (expected a number >= 0)", what,
                    (long long)rp->spares);
@@ -509,18 +517,31 @@ typedef struct job {
 } job;
 
 /* Invariants: crew is a min-heap of the instants the busy crews are next free (at most `crews`
- * entries, each > clock_ns once retired); jobs is a min-heap by end_ns of the unfinished repairs
- * (every end_ns > clock_ns once retired); wait[head ..] (a ring) holds, non-decreasing, the
- * start instants still after clock_ns (FIFO starts never decrease); spares_free + spare_jobs ==
- * cfg.spares: a part swapped out takes its place in the pool while it is repaired. */
-struct tf_repair_shop {
-  tf_failure_repair cfg;
-  int64_t swap_ns;
+ * entries, and no more than the shops' unfinished repairs together); shops lists every shop
+ * drawing on the team, each pointing back to it. clock_ns is the clock of the team and all its
+ * shops: advancing one advances all, so every shop's repairs are retired up to the same instant
+ * and the crews busy (the shops' repairs started, not finished) are at most `crews`. */
+struct tf_repair_team {
+  int64_t crews;
   int64_t clock_ns;
-  int64_t spares_free;
-  int64_t spare_jobs;
   job *crew; /* keyed by end_ns, the instant the crew is free; spare unused */
   size_t n_crew, cap_crew;
+  tf_repair_shop **shops;
+  size_t n_shops, cap_shops;
+};
+
+/* Invariants: jobs is a min-heap by end_ns of this class's unfinished repairs (every end_ns >
+ * the team's clock once retired); wait[head ..] (a ring) holds, non-decreasing, the start instants
+ * of this class's repairs still after the clock (FIFO starts never decrease, and a class's starts
+ * are a subsequence of its team's); spares_free + spare_jobs == cfg.spares: a part swapped out
+ * takes its place in the pool while it is repaired. */
+struct tf_repair_shop {
+  tf_failure_repair cfg;
+  tf_repair_team *team;
+  bool owns_team; /* tf_repair_shop_create: its own line, destroyed with the shop */
+  int64_t swap_ns;
+  int64_t spares_free;
+  int64_t spare_jobs;
   job *jobs;
   size_t n_jobs, cap_jobs;
   int64_t *wait;
@@ -557,14 +578,15 @@ static job job_heap_pop(job *h, size_t *n) {
   return top;
 }
 
-/* Grows *buf (n in use, *cap allocated, elements of size sz) to hold one more. */
-static int reserve(void **buf, size_t n, size_t *cap, size_t sz) {
+/* Grows *buf (n in use, *cap allocated, elements of size sz) to hold one more; what names the
+ * elements in the message. */
+static int reserve(void **buf, size_t n, size_t *cap, size_t sz, const char *what) {
   if (n < *cap)
     return 0;
   size_t c = *cap ? 2 * *cap : 16;
   void *b = realloc(*buf, c * sz);
   if (!b)
-    return TF_FAIL(TF_ENOMEM, "repair shop: no memory for %zu repairs", c);
+    return TF_FAIL(TF_ENOMEM, "repair shop: no memory for %zu %s", c, what);
   *buf = b;
   *cap = c;
   return 0;
@@ -587,41 +609,9 @@ static int wait_reserve(tf_repair_shop *s) {
   return 0;
 }
 
-int tf_repair_shop_create(tf_repair_shop **out, const tf_failure_repair *cfg, int64_t start_ns) {
-  assert(out && cfg);
-  *out = NULL;
-  int rc = tf_failure_repair_check(cfg, "repair shop");
-  if (rc)
-    return rc;
-  tf_repair_shop *s = calloc(1, sizeof *s);
-  if (!s)
-    return TF_FAIL(TF_ENOMEM, "repair shop: no memory");
-  s->cfg = *cfg;
-  s->swap_ns = s_to_ns(cfg->swap_s);
-  s->clock_ns = start_ns;
-  s->spares_free = cfg->spares;
-  assert(tf_repair_shop_is_valid(s));
-  *out = s;
-  return 0;
-}
-
-void tf_repair_shop_destroy(tf_repair_shop *s) {
-  if (!s)
-    return;
-  free(s->crew);
-  free(s->jobs);
-  free(s->wait);
-  free(s);
-}
-
-int tf_repair_shop_done(tf_repair_shop *s, int64_t now_ns) {
-  assert(s);
-  if (now_ns < s->clock_ns)
-    return TF_FAIL(TF_EPAST, "repair shop: %lld ns is before its clock at %lld ns",
-                   (long long)now_ns, (long long)s->clock_ns);
-  s->clock_ns = now_ns;
-  while (s->n_crew > 0 && s->crew[0].end_ns <= now_ns)
-    job_heap_pop(s->crew, &s->n_crew);
+/* The shop's repairs done by now_ns return their spares; its starts up to now_ns leave the wait
+ * ring. Its team retires the crews. */
+static void shop_retire(tf_repair_shop *s, int64_t now_ns) {
   while (s->n_jobs > 0 && s->jobs[0].end_ns <= now_ns) {
     job j = job_heap_pop(s->jobs, &s->n_jobs);
     if (j.spare) {
@@ -633,28 +623,178 @@ int tf_repair_shop_done(tf_repair_shop *s, int64_t now_ns) {
     s->wait_head = (s->wait_head + 1) % s->cap_wait;
     s->n_wait--;
   }
-  assert(tf_repair_shop_is_valid(s));
+}
+
+/* The shop's own invariants (the team's are tf_repair_team_is_valid). */
+static bool shop_is_valid(const tf_repair_shop *s) {
+  if (!s->team || s->spares_free < 0 || s->spare_jobs < 0 ||
+      s->spares_free + s->spare_jobs != s->cfg.spares || s->n_wait > s->n_jobs)
+    return false;
+  for (size_t i = 1; i < s->n_jobs; i++)
+    if (s->jobs[i].end_ns < s->jobs[(i - 1) / 2].end_ns)
+      return false;
+  for (size_t i = 1; i < s->n_wait; i++)
+    if (s->wait[(s->wait_head + i) % s->cap_wait] <
+        s->wait[(s->wait_head + i - 1) % s->cap_wait])
+      return false;
+  return true;
+}
+
+int tf_repair_team_create(tf_repair_team **out, int64_t crews, int64_t start_ns) {
+  assert(out);
+  *out = NULL;
+  int rc = crews_check(crews, "repair team");
+  if (rc)
+    return rc;
+  tf_repair_team *t = calloc(1, sizeof *t);
+  if (!t)
+    return TF_FAIL(TF_ENOMEM, "repair team: no memory");
+  t->crews = crews;
+  t->clock_ns = start_ns;
+  assert(tf_repair_team_is_valid(t));
+  *out = t;
   return 0;
+}
+
+void tf_repair_team_destroy(tf_repair_team *t) {
+  if (!t)
+    return;
+  assert(t->n_shops == 0); /* its shops are destroyed first */
+  free(t->crew);
+  free(t->shops);
+  free(t);
+}
+
+int tf_repair_team_done(tf_repair_team *t, int64_t now_ns) {
+  assert(t);
+  if (now_ns < t->clock_ns)
+    return TF_FAIL(TF_EPAST, "repair shop: %lld ns is before its clock at %lld ns",
+                   (long long)now_ns, (long long)t->clock_ns);
+  t->clock_ns = now_ns;
+  while (t->n_crew > 0 && t->crew[0].end_ns <= now_ns)
+    job_heap_pop(t->crew, &t->n_crew);
+  for (size_t i = 0; i < t->n_shops; i++)
+    shop_retire(t->shops[i], now_ns);
+  assert(tf_repair_team_is_valid(t));
+  return 0;
+}
+
+void tf_repair_team_get_status(const tf_repair_team *t, tf_repair_team_status *out) {
+  assert(t && out);
+  *out = (tf_repair_team_status){.clock_ns = t->clock_ns, .shops = (int64_t)t->n_shops};
+  for (size_t i = 0; i < t->n_shops; i++) {
+    tf_repair_shop_status q;
+    tf_repair_shop_get_status(t->shops[i], &q);
+    out->repairs_waiting += q.repairs_waiting;
+    out->repairs_active += q.repairs_active;
+    out->failures += q.failures;
+  }
+}
+
+int tf_repair_team_is_valid(const tf_repair_team *t) {
+  if (!t || t->crews < 1 || (int64_t)t->n_crew > t->crews || t->n_shops > t->cap_shops)
+    return 0;
+  for (size_t i = 1; i < t->n_crew; i++)
+    if (t->crew[i].end_ns < t->crew[(i - 1) / 2].end_ns)
+      return 0;
+  size_t jobs = 0, active = 0;
+  for (size_t i = 0; i < t->n_shops; i++) {
+    const tf_repair_shop *s = t->shops[i];
+    if (!s || s->team != t || !shop_is_valid(s))
+      return 0;
+    jobs += s->n_jobs;
+    active += s->n_jobs - s->n_wait;
+  }
+  return t->n_crew <= jobs && (int64_t)active <= t->crews;
+}
+
+/* A shop on team (cfg checked by the caller). */
+static int shop_new(tf_repair_shop **out, const tf_failure_repair *cfg, tf_repair_team *team) {
+  tf_repair_shop *s = calloc(1, sizeof *s);
+  if (!s)
+    return TF_FAIL(TF_ENOMEM, "repair shop: no memory");
+  int rc = reserve((void **)&team->shops, team->n_shops, &team->cap_shops, sizeof *team->shops,
+                   "shops");
+  if (rc) {
+    free(s);
+    return rc;
+  }
+  s->cfg = *cfg;
+  s->team = team;
+  s->swap_ns = s_to_ns(cfg->swap_s);
+  s->spares_free = cfg->spares;
+  team->shops[team->n_shops++] = s;
+  assert(tf_repair_shop_is_valid(s));
+  *out = s;
+  return 0;
+}
+
+int tf_repair_shop_create(tf_repair_shop **out, const tf_failure_repair *cfg, int64_t start_ns) {
+  assert(out && cfg);
+  *out = NULL;
+  tf_repair_team *team = NULL;
+  int rc = tf_failure_repair_check(cfg, "repair shop");
+  if (rc || (rc = tf_repair_team_create(&team, cfg->crews, start_ns)))
+    return rc;
+  if ((rc = shop_new(out, cfg, team))) {
+    tf_repair_team_destroy(team);
+    return rc;
+  }
+  (*out)->owns_team = true;
+  return 0;
+}
+
+int tf_repair_shop_create_shared(tf_repair_shop **out, const tf_failure_repair *cfg,
+                                 tf_repair_team *team) {
+  assert(out && cfg && team);
+  *out = NULL;
+  int rc = tf_failure_repair_check(cfg, "repair shop");
+  return rc ? rc : shop_new(out, cfg, team);
+}
+
+void tf_repair_shop_destroy(tf_repair_shop *s) {
+  if (!s)
+    return;
+  /* Leave the team, keeping the others in order: O(shops), once per shop. */
+  tf_repair_team *t = s->team;
+  size_t i = 0;
+  while (i < t->n_shops && t->shops[i] != s)
+    i++;
+  assert(i < t->n_shops);
+  memmove(&t->shops[i], &t->shops[i + 1], (t->n_shops - i - 1) * sizeof *t->shops);
+  t->n_shops--;
+  if (s->owns_team)
+    tf_repair_team_destroy(t);
+  free(s->jobs);
+  free(s->wait);
+  free(s);
+}
+
+int tf_repair_shop_done(tf_repair_shop *s, int64_t now_ns) {
+  assert(s);
+  return tf_repair_team_done(s->team, now_ns);
 }
 
 int tf_repair_shop_fail(tf_repair_shop *s, int64_t now_ns, gsl_rng *r, tf_repair_ticket *ticket) {
   assert(s && r && ticket);
-  int rc = tf_repair_shop_done(s, now_ns);
+  tf_repair_team *t = s->team;
+  int rc = tf_repair_team_done(t, now_ns);
   if (rc)
     return rc;
   /* Reserve everything first, so that running out of memory leaves the shop as it was. */
-  if ((rc = reserve((void **)&s->crew, s->n_crew, &s->cap_crew, sizeof *s->crew)) ||
-      (rc = reserve((void **)&s->jobs, s->n_jobs, &s->cap_jobs, sizeof *s->jobs)) ||
+  if ((rc = reserve((void **)&t->crew, t->n_crew, &t->cap_crew, sizeof *t->crew, "repairs")) ||
+      (rc = reserve((void **)&s->jobs, s->n_jobs, &s->cap_jobs, sizeof *s->jobs, "repairs")) ||
       (rc = wait_reserve(s)))
     return rc;
   double d_s = tf_dist_sample(&s->cfg.time, r);
   int64_t dur = s_to_ns(d_s > 0 ? d_s : 0);
-  /* FIFO over c crews: the job starts at once if a crew is free, else when the earliest busy crew
-   * frees; only earlier jobs decide that, so the answer is final now. */
+  /* FIFO over the team's crews: the job starts at once if a crew is free, else when the earliest
+   * busy crew frees; only jobs issued earlier (by any of the team's shops) decide that, so the
+   * answer is final now. */
   int64_t start =
-      (int64_t)s->n_crew < s->cfg.crews ? now_ns : job_heap_pop(s->crew, &s->n_crew).end_ns;
+      (int64_t)t->n_crew < t->crews ? now_ns : job_heap_pop(t->crew, &t->n_crew).end_ns;
   int64_t end = add_ns(start, dur);
-  job_heap_push(s->crew, &s->n_crew, (job){end, 0});
+  job_heap_push(t->crew, &t->n_crew, (job){end, 0});
   if (start > now_ns) {
     s->wait[(s->wait_head + s->n_wait) % s->cap_wait] = start;
     s->n_wait++;
@@ -680,7 +820,7 @@ int tf_repair_shop_fail(tf_repair_shop *s, int64_t now_ns, gsl_rng *r, tf_repair
 void tf_repair_shop_get_status(const tf_repair_shop *s, tf_repair_shop_status *out) {
   assert(s && out);
   *out = (tf_repair_shop_status){
-      .clock_ns = s->clock_ns,
+      .clock_ns = s->team->clock_ns,
       .spares_free = s->spares_free,
       .repairs_waiting = (int64_t)s->n_wait,
       .repairs_active = (int64_t)(s->n_jobs - s->n_wait),
@@ -690,20 +830,11 @@ void tf_repair_shop_get_status(const tf_repair_shop *s, tf_repair_shop_status *o
 }
 
 int tf_repair_shop_is_valid(const tf_repair_shop *s) {
-  if (!s || s->spares_free < 0 || s->spare_jobs < 0 ||
-      s->spares_free + s->spare_jobs != s->cfg.spares)
+  if (!s || !shop_is_valid(s))
     return 0;
-  if ((int64_t)s->n_crew > s->cfg.crews || s->n_wait > s->n_jobs || s->n_crew > s->n_jobs)
-    return 0;
-  for (size_t i = 1; i < s->n_crew; i++)
-    if (s->crew[i].end_ns < s->crew[(i - 1) / 2].end_ns)
-      return 0;
-  for (size_t i = 1; i < s->n_jobs; i++)
-    if (s->jobs[i].end_ns < s->jobs[(i - 1) / 2].end_ns)
-      return 0;
-  for (size_t i = 1; i < s->n_wait; i++)
-    if (s->wait[(s->wait_head + i) % s->cap_wait] <
-        s->wait[(s->wait_head + i - 1) % s->cap_wait])
-      return 0;
-  return 1;
+  /* The team checks every shop again, this one among them: fine for asserts. */
+  for (size_t i = 0; i < s->team->n_shops; i++)
+    if (s->team->shops[i] == s)
+      return tf_repair_team_is_valid(s->team);
+  return 0;
 }

@@ -1,7 +1,7 @@
 /* Failure and repair of the fleet's components: time-to-failure distributions (exponential,
  * Weibull), component classes with published default rates, a failure process per class that
- * says which instance fails when, and a repair shop (crews, spares, one FIFO line) that says when
- * the capacity comes back. The module reports instances; what depends on a failed instance (its
+ * says which instance fails when, and a repair shop (spares, and crews working one FIFO line,
+ * its own or a team's shared by several classes) that says when the capacity comes back. The module reports instances; what depends on a failed instance (its
  * replica, its node's GPUs) is the caller's business. See docs/FAILURES.md. */
 #ifndef TF_FAILURE_H
 #define TF_FAILURE_H
@@ -84,7 +84,8 @@ typedef enum tf_failure_component {
 typedef struct tf_failure_repair {
   tf_dist time;   /* a crew's time to repair one failed instance or part, s (models/dist.h:
                      FIXED is TF_DIST_DETERMINISTIC; EXPONENTIAL and LOGNORMAL take mean and cv) */
-  int64_t crews;  /* repairs at once, >= 1, or TF_FAILURE_UNLIMITED */
+  int64_t crews;  /* repairs at once on the class's own line, >= 1, or TF_FAILURE_UNLIMITED;
+                     not read for a shop on a shared team (tf_repair_shop_create_shared) */
   int64_t spares; /* spare instances on site at the start, >= 0 */
   double swap_s;  /* time to put a spare in service, [0, TF_FAILURE_MAX_SWAP_S] */
 } tf_failure_repair;
@@ -189,16 +190,28 @@ int tf_failure_process_is_valid(const tf_failure_process *p);
 
 /* ---- Repair capacity ---- */
 
-/* A class's repair shop: `crews` crews working one FIFO line, and a pool of spares. A failure at
- * now either
+/* A repair team: `crews` crews working one FIFO line for the repair shops of one or more classes
+ * (a site's one team of technicians for GPUs, hosts, racks and links alike). A job takes the first
+ * crew free: at its failure if one is, else at the earliest instant a busy crew frees. Only jobs
+ * issued earlier, from any class, decide that, so each ticket is final when issued, shared line
+ * or not. Jobs are served in the order of the tf_repair_shop_fail calls: two classes failing at
+ * the same instant take the line in call order (the serving simulation makes the calls in event
+ * order, (time, priority, insertion sequence), so the order is the same for the same seed). At
+ * equal instants, repairs finish before a failure arrives, whatever its class. The team holds the
+ * one clock of all its shops: calls on any of them must come in non-decreasing time.
+ * Memory: O(parts waiting or in repair), over all its shops. */
+typedef struct tf_repair_team tf_repair_team;
+
+/* A class's repair shop: its pool of spares, and the FIFO line of a repair team, its own (made by
+ * tf_repair_shop_create with cfg->crews crews) or shared with other classes
+ * (tf_repair_shop_create_shared). A failure at now either
  *   - takes a free spare: capacity is back at now + swap_s, and the failed part joins the line;
- *     when repaired it returns to the spare pool; or, with no spare free,
+ *     when repaired it returns to this shop's pool; or, with no spare free,
  *   - puts the failed instance itself in the line: capacity is back when a crew has repaired it.
  * An instance that found no spare free waits for its own repair even if a spare returns first
  * (pessimistic when spares are scarce). Swaps need no crew. Repair durations are drawn at the
- * failure, so each ticket is final when issued: the FIFO start of a job depends only on earlier
- * jobs. At equal instants, repairs finish (and spares return) before a failure arrives.
- * Memory: O(failed parts waiting or in repair). */
+ * failure, so each ticket is final when issued (see tf_repair_team). Memory: O(failed parts
+ * waiting or in repair). */
 typedef struct tf_repair_shop tf_repair_shop;
 
 /* What tf_repair_shop_fail decided for one failure. */
@@ -209,8 +222,9 @@ typedef struct tf_repair_ticket {
   int spare;               /* 1 if a spare was swapped in */
 } tf_repair_ticket;
 
+/* One class's shop. With a shared team, repairs waiting and active are this class's parts. */
 typedef struct tf_repair_shop_status {
-  int64_t clock_ns;        /* the shop's last instant (tf_repair_shop_fail or _done) */
+  int64_t clock_ns;        /* the shop's last instant (its team's: a fail or done on any shop) */
   int64_t spares_free;     /* in the pool */
   int64_t repairs_waiting; /* failed parts waiting for a crew */
   int64_t repairs_active;  /* failed parts being repaired */
@@ -218,18 +232,48 @@ typedef struct tf_repair_shop_status {
   uint64_t spare_swaps;    /* of which a spare went in */
 } tf_repair_shop_status;
 
-/* cfg must pass tf_failure_repair_check (it is copied). 0, TF_ERANGE or TF_ENOMEM. */
+/* A team, summed over its shops. */
+typedef struct tf_repair_team_status {
+  int64_t clock_ns;        /* the team's last instant */
+  int64_t shops;           /* shops drawing on the team */
+  int64_t repairs_waiting; /* failed parts waiting for a crew, every class */
+  int64_t repairs_active;  /* failed parts being repaired: at most crews */
+  uint64_t failures;       /* tf_repair_shop_fail calls on its shops */
+} tf_repair_team_status;
+
+/* crews >= 1 or TF_FAILURE_UNLIMITED, all free at start_ns. 0, TF_ERANGE (a message naming
+ * crews) or TF_ENOMEM. */
+int tf_repair_team_create(tf_repair_team **out, int64_t crews, int64_t start_ns);
+/* Destroy a team after the shops drawing on it. */
+void tf_repair_team_destroy(tf_repair_team *t);
+/* Advances the team and all its shops to now_ns (see tf_repair_shop_done). TF_EPAST if now_ns is
+ * before the team's clock. */
+int tf_repair_team_done(tf_repair_team *t, int64_t now_ns);
+void tf_repair_team_get_status(const tf_repair_team *t, tf_repair_team_status *out);
+/* Structural invariants of the team and every shop drawing on it (heap order, at most crews
+ * busy, spares conserved), for assert(). O(parts waiting or in repair). */
+int tf_repair_team_is_valid(const tf_repair_team *t);
+
+/* A shop with its own team of cfg->crews crews, free at start_ns: one FIFO line for this class
+ * alone. cfg must pass tf_failure_repair_check (it is copied). 0, TF_ERANGE or TF_ENOMEM. */
 int tf_repair_shop_create(tf_repair_shop **out, const tf_failure_repair *cfg, int64_t start_ns);
+/* A shop whose failed parts join team's line, shared with the team's other shops; its clock is
+ * the team's. cfg (copied) must pass tf_failure_repair_check; its spares, swap_s and repair time
+ * are the class's own, its crews is not read (the team's crews work the line). team must outlive
+ * the shop. 0, TF_ERANGE or TF_ENOMEM. */
+int tf_repair_shop_create_shared(tf_repair_shop **out, const tf_failure_repair *cfg,
+                                 tf_repair_team *team);
+/* Leaves the team (and destroys the shop's own team). */
 void tf_repair_shop_destroy(tf_repair_shop *s);
 /* A failure at now_ns (>= the shop's clock): draws the repair duration from r and fills *ticket.
- * TF_EPAST, TF_ENOMEM (the shop unchanged). */
+ * TF_EPAST, TF_ENOMEM (the shop and its team unchanged). */
 int tf_repair_shop_fail(tf_repair_shop *s, int64_t now_ns, gsl_rng *r, tf_repair_ticket *ticket);
-/* Advances the shop's clock to now_ns: the repairs done by then free their crews and return
- * swapped-out parts to the pool. tf_repair_shop_fail does this itself; call it before reading
- * the status at other instants. TF_EPAST if now_ns is before the clock. */
+/* Advances the shop's team, and so the shop, to now_ns: the repairs done by then free their crews
+ * and return swapped-out parts to their pools. tf_repair_shop_fail does this itself; call it
+ * before reading the status at other instants. TF_EPAST if now_ns is before the clock. */
 int tf_repair_shop_done(tf_repair_shop *s, int64_t now_ns);
 void tf_repair_shop_get_status(const tf_repair_shop *s, tf_repair_shop_status *out);
-/* Structural invariants (heap order, spares conserved), for assert(). */
+/* Structural invariants (heap order, spares conserved) of the shop and its team, for assert(). */
 int tf_repair_shop_is_valid(const tf_repair_shop *s);
 
 #endif

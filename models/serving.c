@@ -171,6 +171,7 @@ typedef struct fleet {
   int64_t *work;
   uint8_t *up;
   fail_state *fail;
+  tf_repair_team *repair_team; /* cfg->failure_crews > 0: the line every class's shop shares */
   uint32_t fail_rng_entity; /* the entity whose streams failures draw from */
   int64_t total_gpus;
   bool no_restart;               /* taking a replica down: end its step without a new one */
@@ -267,6 +268,9 @@ int tf_serving_config_check(const tf_serving_config *cfg) {
     if (cfg->failures[c].count > UINT32_MAX)
       return TF_FAIL(TF_ERANGE, "a failure class may have at most %u instances", UINT32_MAX);
   }
+  if (cfg->failure_crews < 0)
+    return TF_FAIL(TF_ERANGE, "failure_crews = %lld (expected 0 for a line per class, at least 1, "
+                   "or unlimited)", (long long)cfg->failure_crews);
   if (cfg->series_interval_ns < 0 ||
       (cfg->series_interval_ns > 0 &&
        (cfg->duration_ns - cfg->warmup_ns) / cfg->series_interval_ns >= TF_SERVING_SERIES_MAX))
@@ -1217,8 +1221,15 @@ static int bring_up(fleet *f, int32_t ri, int64_t now) {
 
 static int schedule_failure(fleet *f, int c, int64_t now);
 
-/* Creates every failure class's process and repair shop and schedules its first failure. */
+/* Creates every failure class's process and repair shop (on the shared team, if any) and
+ * schedules its first failure. With a shared team, classes take its line in the order their
+ * failures are handled: event order, so failures at one instant (one priority) go by insertion
+ * sequence, the same for the same seed. */
 static int start_failures(fleet *f) {
+  int rc;
+  if (f->cfg->failure_crews > 0 &&
+      (rc = tf_repair_team_create(&f->repair_team, f->cfg->failure_crews, 0)))
+    return rc;
   for (size_t c = 0; c < f->cfg->n_failures; c++) {
     const tf_failure_class *fc = &f->cfg->failures[c];
     fail_state *fs = &f->fail[c];
@@ -1226,9 +1237,10 @@ static int start_failures(fleet *f) {
     gsl_rng *g = tf_engine_rng(f->e, f->fail_rng_entity, 2 * (uint32_t)c);
     if (!g)
       return TF_FAIL(TF_ENOMEM, "an RNG stream");
-    int rc;
     if ((rc = tf_failure_process_create(&fs->proc, &fc->ttf, fc->count, 0, g)) ||
-        (rc = tf_repair_shop_create(&fs->shop, &fc->repair, 0)) ||
+        (rc = f->repair_team
+                  ? tf_repair_shop_create_shared(&fs->shop, &fc->repair, f->repair_team)
+                  : tf_repair_shop_create(&fs->shop, &fc->repair, 0)) ||
         (rc = schedule_failure(f, (int)c, 0)))
       return rc;
   }
@@ -1535,6 +1547,7 @@ static void fleet_destroy(void *state) {
     }
     free(f->fail);
   }
+  tf_repair_team_destroy(f->repair_team); /* after its shops */
 }
 
 /* An entity that only owns the failure processes' RNG streams; it gets no events. */

@@ -99,6 +99,13 @@ typedef struct tf_serving_config {
    * of its GPUs is; its running requests are retried elsewhere from the start. */
   const tf_failure_class *failures;
   size_t n_failures;
+  /* > 0 (TF_FAILURE_UNLIMITED included): one repair team of this many crews works a single FIFO
+   * line for every failure class (tf_repair_shop_create_shared; each class keeps its spares and
+   * swap time, its repair.crews is not read); 0: each class its own line of repair.crews. */
+  int64_t failure_crews;
+  /* Restarting a replica in another layout (into degraded mode and back): it serves nothing for
+   * this long, >= 0. */
+  int64_t reconfigure_ns;
 } tf_serving_config;
 
 /* Most intervals a time series may have (TF_ERANGE beyond). */

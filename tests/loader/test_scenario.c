@@ -1306,6 +1306,52 @@ static void economics_errors(void) {
   }
 }
 
+/* failures.crews: a shared repair team for every class; each class alone without it; the
+ * mistakes: a team below one crew, a class's own crews beside the team, a team with no class. */
+static void failures_crews(void) {
+  tf_scenario s;
+  char *text;
+  static const char *const shared[] = {"failures={crews: 3, gpu: {spares: 4}, node: {}}"};
+  int rc = load("valid.yaml", shared, 1, &s, &text);
+  TF_CHECK_INT(rc, 0);
+  TF_CHECK_STR(text, "");
+  free(text);
+  if (rc == 0) {
+    TF_CHECK_INT(s.failure_crews, 3);
+    TF_CHECK_INT(s.n_failures, 2);
+    TF_CHECK_INT(s.failures[0].repair.spares, 4);
+    TF_CHECK(s.failures[0].repair.crews == TF_FAILURE_UNLIMITED); /* not read with a team */
+    tf_scenario_destroy(&s);
+  }
+  static const char *const own[] = {"failures={gpu: {crews: 2}}"};
+  rc = load("valid.yaml", own, 1, &s, &text);
+  TF_CHECK_INT(rc, 0);
+  free(text);
+  if (rc == 0) {
+    TF_CHECK_INT(s.failure_crews, 0);
+    TF_CHECK_INT(s.failures[0].repair.crews, 2);
+    tf_scenario_destroy(&s);
+  }
+  static const char *const both[] = {"failures={crews: 1, gpu: {crews: 2}, node: {crews: 0}}"};
+  TF_CHECK_INT(load("valid.yaml", both, 1, &s, &text), TF_EPARSE);
+  TF_CHECK_STR(text,
+               "--set:1:34: error: failures.gpu.crews: a class cannot have its own crews when "
+               "failures.crews sets a shared team (give one or the other)\n"
+               "--set:1:52: error: failures.node.crews: must be >= 1, got 0\n"
+               "--set:1:52: error: failures.node.crews: a class cannot have its own crews when "
+               "failures.crews sets a shared team (give one or the other)\n");
+  free(text);
+  static const char *const bad[] = {"failures={crews: 0, rack: {}}"};
+  TF_CHECK_INT(load("valid.yaml", bad, 1, &s, &text), TF_EPARSE);
+  TF_CHECK_STR(text, "--set:1:18: error: failures.crews: must be >= 1, got 0\n");
+  free(text);
+  static const char *const alone[] = {"failures={crews: 2}"};
+  TF_CHECK_INT(load("valid.yaml", alone, 1, &s, &text), TF_EPARSE);
+  TF_CHECK_STR(text, "--set:1:18: error: failures.crews: not used without a failure class (gpu, "
+                     "node, rack or link)\n");
+  free(text);
+}
+
 int main(void) {
   if (chdir(TF_TEST_FIXTURES) != 0) {
     perror(TF_TEST_FIXTURES);
@@ -1326,5 +1372,6 @@ int main(void) {
   economics_owned_defaults();
   economics_rented();
   economics_errors();
+  failures_crews();
   return tf_test_report("loader_scenario");
 }

@@ -6,6 +6,7 @@
  * reproducible. */
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <math.h>
@@ -351,14 +352,39 @@ static void test_availability(void) {
 
 /* ---- The repair shop ---- */
 
+static tf_failure_repair repair_fixed(int64_t crews, int64_t spares, double repair_h,
+                                      double swap_h) {
+  return (tf_failure_repair){.time = {.kind = TF_DIST_DETERMINISTIC, .mean = repair_h * H},
+                             .crews = crews,
+                             .spares = spares,
+                             .swap_s = swap_h * H};
+}
+
 static tf_repair_shop *shop_fixed(int64_t crews, int64_t spares, double repair_h, double swap_h) {
-  tf_failure_repair cfg = {.time = {.kind = TF_DIST_DETERMINISTIC, .mean = repair_h * H},
-                           .crews = crews,
-                           .spares = spares,
-                           .swap_s = swap_h * H};
+  tf_failure_repair cfg = repair_fixed(crews, spares, repair_h, swap_h);
   tf_repair_shop *s = NULL;
   TF_CHECK_INT(tf_repair_shop_create(&s, &cfg, 0), 0);
   return s;
+}
+
+/* A failure at fail_h hours into s (failure i of a script); the ticket's back, start and end
+ * instants (hours) and spare flag must be exactly as given. */
+static void expect_ticket(tf_repair_shop *s, gsl_rng *r, int64_t fail_h, int64_t back_h,
+                          int64_t start_h, int64_t end_h, int spare, int i, int line) {
+  tf_repair_ticket t;
+  TF_CHECK_INT(tf_repair_shop_fail(s, fail_h * H_NS, r, &t), 0);
+  if (t.back_ns != back_h * H_NS || t.repair_start_ns != start_h * H_NS ||
+      t.repair_end_ns != end_h * H_NS || t.spare != spare) {
+    tf_test_failures++;
+    fprintf(stderr,
+            "%s:%d: failure %d at %lld h: back %g start %g end %g spare %d, want %lld %lld "
+            "%lld %d\n",
+            __FILE__, line, i, (long long)fail_h, (double)t.back_ns / (double)H_NS,
+            (double)t.repair_start_ns / (double)H_NS, (double)t.repair_end_ns / (double)H_NS,
+            t.spare, (long long)back_h, (long long)start_h, (long long)end_h, spare);
+  }
+  tf_test_checks++;
+  TF_CHECK(tf_repair_shop_is_valid(s));
 }
 
 /* Scripted failures (hours) into a shop; the tickets' back, start and end instants (hours) and
@@ -366,22 +392,8 @@ static tf_repair_shop *shop_fixed(int64_t crews, int64_t spares, double repair_h
 static void script(tf_repair_shop *s, gsl_rng *r, int n, const int64_t *fail_h,
                    const int64_t *back_h, const int64_t *start_h, const int64_t *end_h,
                    const int *spare, int line) {
-  for (int i = 0; i < n; i++) {
-    tf_repair_ticket t;
-    TF_CHECK_INT(tf_repair_shop_fail(s, fail_h[i] * H_NS, r, &t), 0);
-    if (t.back_ns != back_h[i] * H_NS || t.repair_start_ns != start_h[i] * H_NS ||
-        t.repair_end_ns != end_h[i] * H_NS || t.spare != spare[i]) {
-      tf_test_failures++;
-      fprintf(stderr,
-              "%s:%d: failure %d at %lld h: back %g start %g end %g spare %d, want %lld %lld "
-              "%lld %d\n",
-              __FILE__, line, i, (long long)fail_h[i], (double)t.back_ns / (double)H_NS,
-              (double)t.repair_start_ns / (double)H_NS, (double)t.repair_end_ns / (double)H_NS,
-              t.spare, (long long)back_h[i], (long long)start_h[i], (long long)end_h[i], spare[i]);
-    }
-    tf_test_checks++;
-    TF_CHECK(tf_repair_shop_is_valid(s));
-  }
+  for (int i = 0; i < n; i++)
+    expect_ticket(s, r, fail_h[i], back_h[i], start_h[i], end_h[i], spare[i], i, line);
 }
 
 static void test_repair_shop(void) {
@@ -518,6 +530,199 @@ static void test_repair_shop(void) {
   TF_CHECK(mean_down[0] > 2 * mean_down[1]);
 }
 
+/* ---- Repair teams shared by classes ---- */
+
+/* One scripted failure of a class on a shared team: which shop, and the ticket expected. */
+typedef struct team_step {
+  int shop;
+  int64_t fail_h, back_h, start_h, end_h;
+  int spare;
+} team_step;
+
+enum { SHOP_GPU, SHOP_NODE, TEAM_SHOPS };
+
+static void team_script(tf_repair_shop *const *shops, gsl_rng *r, int n, const team_step *st,
+                        int line) {
+  for (int i = 0; i < n; i++)
+    expect_ticket(shops[st[i].shop], r, st[i].fail_h, st[i].back_h, st[i].start_h, st[i].end_h,
+                  st[i].spare, i, line);
+}
+
+/* The worked example of docs/FAILURES.md: one crew shared by a GPU class (repairs 10 h, one
+ * spare, swap 1 h) and a node class (repairs 4 h, no spare), in both call orders of a tie. */
+static void test_team_example(void) {
+  gsl_rng *r = stream(52, 0);
+  for (int node_first = 1; node_first >= 0; node_first--) {
+    tf_repair_team *team = NULL;
+    TF_CHECK_INT(tf_repair_team_create(&team, 1, 0), 0);
+    tf_failure_repair gpu = repair_fixed(TF_FAILURE_UNLIMITED, 1, 10, 1),
+                      node = repair_fixed(TF_FAILURE_UNLIMITED, 0, 4, 0);
+    tf_repair_shop *shops[TEAM_SHOPS] = {NULL, NULL};
+    TF_CHECK_INT(tf_repair_shop_create_shared(&shops[SHOP_GPU], &gpu, team), 0);
+    TF_CHECK_INT(tf_repair_shop_create_shared(&shops[SHOP_NODE], &node, team), 0);
+    /*  0 gpu: the spare goes in, back at 1; the crew repairs its part 0-10.
+     *  2 node: no spare; the crew is busy with the GPU's part: 10-14, back at 14.
+     *  3 gpu: the spare is out being repaired; in line behind the node: 14-24, back at 24.
+     * 12 gpu: the spare has been back since 10: in at 13, its part waits: 24-34. */
+    const team_step head[] = {
+        {SHOP_GPU, 0, 1, 0, 10, 1},
+        {SHOP_NODE, 2, 14, 10, 14, 0},
+        {SHOP_GPU, 3, 24, 14, 24, 0},
+        {SHOP_GPU, 12, 13, 24, 34, 1},
+    };
+    team_script(shops, r, 4, head, __LINE__);
+    /* At 12 the node's part is under repair and two GPU parts wait. */
+    tf_repair_team_status ts;
+    tf_repair_shop_status gs, ns;
+    tf_repair_team_get_status(team, &ts);
+    tf_repair_shop_get_status(shops[SHOP_GPU], &gs);
+    tf_repair_shop_get_status(shops[SHOP_NODE], &ns);
+    TF_CHECK_INT(ts.clock_ns, 12 * H_NS);
+    TF_CHECK_INT(ns.clock_ns, 12 * H_NS); /* one clock for the team's shops */
+    TF_CHECK_INT(ts.shops, TEAM_SHOPS);
+    TF_CHECK_INT(ts.repairs_active, 1);
+    TF_CHECK_INT(ts.repairs_waiting, 2);
+    TF_CHECK_INT((int64_t)ts.failures, 4);
+    TF_CHECK_INT(gs.repairs_active, 0);
+    TF_CHECK_INT(gs.repairs_waiting, 2);
+    TF_CHECK_INT(gs.spares_free, 0);
+    TF_CHECK_INT(ns.repairs_active, 1);
+    TF_CHECK_INT(ns.repairs_waiting, 0);
+    /* A tie at 40, the crew free since 34 and the GPU spare back then. The first call takes the
+     * crew: node first, it is repaired 40-44 and the GPU swaps in at 41 while its part waits
+     * (44-54); GPU first, its part is repaired 40-50 and the node waits (50-54). */
+    const team_step tie_node[] = {
+        {SHOP_NODE, 40, 44, 40, 44, 0},
+        {SHOP_GPU, 40, 41, 44, 54, 1},
+    };
+    const team_step tie_gpu[] = {
+        {SHOP_GPU, 40, 41, 40, 50, 1},
+        {SHOP_NODE, 40, 54, 50, 54, 0},
+    };
+    team_script(shops, r, 2, node_first ? tie_node : tie_gpu, __LINE__);
+    /* The team's clock binds every shop: the node cannot fail before the GPU's last call. */
+    tf_repair_ticket t;
+    TF_CHECK_INT(tf_repair_shop_fail(shops[SHOP_NODE], 39 * H_NS, r, &t), TF_EPAST);
+    TF_CHECK_INT(tf_repair_team_done(team, 39 * H_NS), TF_EPAST);
+    TF_CHECK_INT(tf_repair_team_done(team, 54 * H_NS), 0);
+    tf_repair_team_get_status(team, &ts);
+    tf_repair_shop_get_status(shops[SHOP_GPU], &gs);
+    TF_CHECK_INT(ts.repairs_active + ts.repairs_waiting, 0);
+    TF_CHECK_INT((int64_t)ts.failures, 6);
+    TF_CHECK_INT(gs.spares_free, 1);
+    TF_CHECK_INT((int64_t)gs.spare_swaps, 3);
+    TF_CHECK(tf_repair_team_is_valid(team));
+    tf_repair_shop_destroy(shops[SHOP_GPU]);
+    tf_repair_team_get_status(team, &ts);
+    TF_CHECK_INT(ts.shops, 1);
+    TF_CHECK(tf_repair_shop_is_valid(shops[SHOP_NODE]));
+    tf_repair_shop_destroy(shops[SHOP_NODE]);
+    tf_repair_team_destroy(team);
+  }
+  gsl_rng_free(r);
+
+  tf_repair_team *team = (tf_repair_team *)&r; /* must come back NULL */
+  TF_CHECK_INT(tf_repair_team_create(&team, 0, 0), TF_ERANGE);
+  TF_CHECK(team == NULL);
+  CHECK_REASON("repair team: crews = 0");
+}
+
+/* Random failures of three classes (random spares, swaps and exponential repairs) on one team:
+ * invariants hold after every call, the team's status is the sum of its shops', starts never
+ * decrease across classes (one FIFO line), at most `crews` repairs overlap, and with one crew
+ * each repair starts when the previous one (of any class) ends or at its failure. A shop alone
+ * on a team gets exactly the tickets of a shop with its own line. */
+static void test_team_random(void) {
+  enum { CLASSES = 3, FAILURES = 3000 };
+  const int64_t crews_of[] = {1, 2, 5, TF_FAILURE_UNLIMITED};
+  for (size_t v = 0; v < sizeof crews_of / sizeof crews_of[0]; v++) {
+    int64_t crews = crews_of[v];
+    gsl_rng *pick = stream(53, v), *rr = stream(54, v);
+    tf_repair_team *team = NULL;
+    TF_CHECK_INT(tf_repair_team_create(&team, crews, 0), 0);
+    tf_repair_shop *shops[CLASSES];
+    for (int k = 0; k < CLASSES; k++) {
+      tf_failure_repair cfg = {
+          .time = {.kind = TF_DIST_EXPONENTIAL, .mean = (double)(k + 1) * H},
+          .crews = TF_FAILURE_UNLIMITED,
+          .spares = (int64_t)gsl_rng_uniform_int(pick, 3),
+          .swap_s = 0.25 * H * (double)k};
+      TF_CHECK_INT(tf_repair_shop_create_shared(&shops[k], &cfg, team), 0);
+    }
+    /* The repairs' end instants, in the order issued: at most `crews` of them are after a start. */
+    int64_t *ends = malloc(FAILURES * sizeof *ends);
+    int64_t now = 0, prev_start = 0, prev_end = 0;
+    int ok = 1, fifo = 1, one_crew = 1, overlap = 1, sums = 1;
+    for (int i = 0; i < FAILURES; i++) {
+      /* Gaps of mean 40 min, one in five a tie with the previous failure. */
+      if (gsl_rng_uniform_int(pick, 5) != 0)
+        now += (int64_t)(gsl_ran_exponential(pick, H * 2 / 3) * 1e9);
+      int k = (int)gsl_rng_uniform_int(pick, CLASSES);
+      tf_repair_ticket t = {0};
+      ok &= tf_repair_shop_fail(shops[k], now, rr, &t) == 0 && tf_repair_team_is_valid(team);
+      ok &= t.repair_start_ns >= now && t.repair_end_ns >= t.repair_start_ns &&
+            (t.spare ? t.back_ns >= now : t.back_ns == t.repair_end_ns);
+      fifo &= t.repair_start_ns >= prev_start;
+      if (crews == 1)
+        one_crew &= t.repair_start_ns == (now > prev_end ? now : prev_end);
+      int64_t busy = 0; /* repairs issued earlier still running at this start */
+      for (int j = 0; j < i; j++)
+        busy += ends[j] > t.repair_start_ns;
+      overlap &= busy < crews;
+      ends[i] = t.repair_end_ns;
+      prev_start = t.repair_start_ns;
+      prev_end = t.repair_end_ns;
+      tf_repair_team_status ts;
+      tf_repair_team_get_status(team, &ts);
+      int64_t waiting = 0, active = 0;
+      for (int c = 0; c < CLASSES; c++) {
+        tf_repair_shop_status q;
+        tf_repair_shop_get_status(shops[c], &q);
+        waiting += q.repairs_waiting;
+        active += q.repairs_active;
+      }
+      sums &= ts.repairs_waiting == waiting && ts.repairs_active == active &&
+              ts.repairs_active <= crews && ts.failures == (uint64_t)i + 1;
+    }
+    TF_CHECK(ok);
+    TF_CHECK(fifo);
+    TF_CHECK(one_crew);
+    TF_CHECK(overlap);
+    TF_CHECK(sums);
+    free(ends);
+    for (int k = 0; k < CLASSES; k++)
+      tf_repair_shop_destroy(shops[k]);
+    tf_repair_team_destroy(team);
+    gsl_rng_free(pick);
+    gsl_rng_free(rr);
+  }
+
+  /* Alone on a team of two crews, or with its own line of two: the same tickets. */
+  gsl_rng *ra = stream(55, 0), *rb = stream(55, 0), *gaps = stream(55, 1);
+  tf_failure_repair cfg = {.time = {.kind = TF_DIST_LOGNORMAL, .mean = H, .cv = 1},
+                           .crews = 2, .spares = 1, .swap_s = 0.1 * H};
+  tf_repair_team *team = NULL;
+  tf_repair_shop *own = NULL, *on_team = NULL;
+  TF_CHECK_INT(tf_repair_shop_create(&own, &cfg, 0), 0);
+  TF_CHECK_INT(tf_repair_team_create(&team, cfg.crews, 0), 0);
+  TF_CHECK_INT(tf_repair_shop_create_shared(&on_team, &cfg, team), 0);
+  int same = 1;
+  int64_t now = 0;
+  for (int i = 0; i < FAILURES; i++) {
+    now += (int64_t)(gsl_ran_exponential(gaps, H / 2) * 1e9);
+    tf_repair_ticket a = {0}, b = {0};
+    same &= tf_repair_shop_fail(own, now, ra, &a) == 0 &&
+            tf_repair_shop_fail(on_team, now, rb, &b) == 0 && memcmp(&a, &b, sizeof a) == 0;
+  }
+  TF_CHECK(same);
+  tf_repair_shop_destroy(own);
+  tf_repair_shop_destroy(on_team);
+  tf_repair_team_destroy(team);
+  gsl_rng_free(ra);
+  gsl_rng_free(rb);
+  gsl_rng_free(gaps);
+}
+
 /* ---- Defaults ---- */
 
 static void test_defaults(void) {
@@ -652,6 +857,8 @@ int main(void) {
   test_process_contract();
   test_availability();
   test_repair_shop();
+  test_team_example();
+  test_team_random();
   test_defaults();
   test_checks();
   return tf_test_report("models_failure");

@@ -633,6 +633,53 @@ static void test_failures(void) {
   tf_serving_result_fini(b);
 }
 
+/* A repair team shared by the GPU and node classes (fixed repairs, same seed): a team of
+ * unlimited crews is exactly each class's own unlimited line; a single crew, offered 0.75 crews
+ * of work, makes failed parts queue, so replicas are up less of the time. */
+static void test_shared_crews(void) {
+  const double hours = 500;
+  tf_failure_class cls[2];
+  TF_CHECK_INT(tf_failure_class_default(TF_FAILURE_GPU, 24, &cls[0]), 0);
+  cls[0].ttf = tf_failure_ttf_mtbf(24 * 3600);
+  cls[0].repair.time = (tf_dist){.kind = TF_DIST_DETERMINISTIC, .mean = 0.5 * 3600};
+  TF_CHECK_INT(tf_failure_class_default(TF_FAILURE_NODE, 3, &cls[1]), 0);
+  cls[1].ttf = tf_failure_ttf_mtbf(12 * 3600);
+  cls[1].repair.time = (tf_dist){.kind = TF_DIST_DETERMINISTIC, .mean = 3600};
+  const int64_t team_of[] = {0, TF_FAILURE_UNLIMITED, 1}; /* 0: a line per class */
+  tf_serving_result res[3];
+  for (int v = 0; v < 3; v++) {
+    tf_serving_class c;
+    poisson src = {.rate_per_s = 0.005, .input = 600, .output = 150, .spread = true};
+    tf_serving_config cfg = moe_config(&c, &src, 400000, false);
+    cfg.series_interval_ns = 0;
+    cfg.duration_ns = (int64_t)(hours * 3600e9);
+    cfg.warmup_ns = (int64_t)(3600e9);
+    cfg.failures = cls;
+    cfg.n_failures = 2;
+    cfg.failure_crews = team_of[v];
+    TF_CHECK_INT(tf_serving_run(&cfg, 23, &res[v], NULL), 0);
+  }
+  printf("  shared crews: availability %.4f with a line per class, %.4f with one crew; %llu and "
+         "%llu failures\n",
+         res[0].availability, res[2].availability, (unsigned long long)res[0].failures,
+         (unsigned long long)res[2].failures);
+  TF_CHECK(memcmp(&res[0].total, &res[1].total, sizeof res[0].total) == 0);
+  TF_CHECK(res[0].availability == res[1].availability && res[0].failures == res[1].failures);
+  TF_CHECK(res[0].failures > 100 && res[2].failures > 100);
+  TF_CHECK(res[2].availability < res[0].availability);
+  for (int v = 0; v < 3; v++)
+    tf_serving_result_fini(&res[v]);
+
+  /* A negative team is refused. */
+  tf_serving_class c;
+  poisson src = {.rate_per_s = 1, .input = 600, .output = 150};
+  tf_serving_config cfg = moe_config(&c, &src, 400000, false);
+  cfg.failures = cls;
+  cfg.n_failures = 2;
+  cfg.failure_crews = -1;
+  TF_CHECK_INT(tf_serving_config_check(&cfg), TF_ERANGE);
+}
+
 static void test_determinism_and_errors(void) {
   tf_serving_class c;
   poisson s1 = {.rate_per_s = 6, .input = 600, .output = 150, .spread = true}, s2 = s1, s3 = s1;
@@ -680,6 +727,7 @@ int main(void) {
   test_power_caps();
   test_pue();
   test_failures();
+  test_shared_crews();
   test_determinism_and_errors();
   tf_catalog_destroy(cat);
   return tf_test_report("models_serving");
