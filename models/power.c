@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdlib.h>
 
 #include "error.h"
 
@@ -402,4 +403,74 @@ double tf_pue_facility_w(const tf_pue_model *m, double it_w, double capacity_w, 
   assert(it_w >= 0 && capacity_w > 0 && excess_k >= 0);
   return it_w * (tf_pue_proportional(m) + m->per_degree * excess_k) +
          tf_pue_fixed(m) * capacity_w;
+}
+
+/* ---- dividing a power budget ---- */
+
+typedef struct room_slot {
+  double room;   /* how far the claim may rise in this phase */
+  double target; /* its cap_w once it has: set exactly, not summed */
+  size_t i;
+} room_slot;
+
+/* A claim within this fraction of its target counts as there: rounding in the sums must not
+ * leave a GPU a nanowatt short of its TDP, and capped for nothing. */
+#define LEVEL_SLACK 1e-12
+
+static int by_room(const void *a, const void *b) {
+  const room_slot *x = a, *y = b;
+  return x->room < y->room ? -1 : x->room > y->room ? 1 : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Raises each claim of slots[0 .. m) from its cap_w by min(room, y), the same y for all, so that
+ * together they use `left` (or all reach their room). Returns what is left over. */
+static double level(tf_power_claim *c, room_slot *slots, size_t m, double left) {
+  double count = 0;
+  for (size_t k = 0; k < m; k++)
+    count += c[slots[k].i].gpus;
+  qsort(slots, m, sizeof *slots, by_room);
+  for (size_t k = 0; k < m; k++) {
+    double y = left / count;
+    if (y < slots[k].room - LEVEL_SLACK * slots[k].target) { /* the rest get y each */
+      for (size_t j = k; j < m; j++)
+        c[slots[j].i].cap_w += y;
+      return 0;
+    }
+    c[slots[k].i].cap_w = slots[k].target;
+    left -= c[slots[k].i].gpus * slots[k].room;
+    count -= c[slots[k].i].gpus;
+  }
+  return left > 0 ? left : 0;
+}
+
+int tf_power_divide(tf_power_claim *c, size_t n, double budget_w) {
+  double floors = 0, gpus = 0;
+  for (size_t i = 0; i < n; i++) {
+    assert(c[i].gpus > 0 && c[i].floor_w >= 0 && c[i].top_w >= c[i].floor_w);
+    floors += c[i].gpus * c[i].floor_w;
+    gpus += c[i].gpus;
+  }
+  if (budget_w < floors)
+    return TF_FAIL(TF_ERANGE, "a power budget of %.6g W cannot keep %.6g GPUs at their floors "
+                              "(%.6g W)", budget_w, gpus, floors);
+  room_slot *slots = malloc(n ? n * sizeof *slots : 1);
+  if (!slots)
+    return TF_FAIL(TF_ENOMEM, "dividing a power budget");
+  for (size_t i = 0; i < n; i++)
+    c[i].cap_w = c[i].floor_w;
+  double left = budget_w - floors;
+  /* Stepping GPUs up to their demand; then above it, up to their tops; then the idle ones. */
+  for (int phase = 0; phase < 3; phase++) {
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+      if (phase == 2 ? c[i].stepping : !c[i].stepping)
+        continue;
+      double demand = fmin(fmax(c[i].demand_w, c[i].floor_w), c[i].top_w);
+      double target = phase == 0 ? demand : c[i].top_w;
+      slots[m++] = (room_slot){target - c[i].cap_w, target, i};
+    }
+    left = level(c, slots, m, left);
+  }
+  free(slots);
+  return 0;
 }

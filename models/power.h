@@ -98,6 +98,29 @@ double tf_power_system_w(const tf_catalog_system *s, double gpu_w_each);
 /* Facility power for it_w of IT load: it_w x pue (power usage effectiveness, >= 1). */
 double tf_power_facility_w(double it_w, double pue);
 
+/* ---- dividing a power budget (dynamic capping) ----
+ *
+ * A site controller divides what the IT envelope leaves after the hosts among groups of GPUs, in
+ * three phases after the policy of NVIDIA's nvPAX allocator (Sivan, Shabat and Shkolnisky, arXiv
+ * 2605.01837, 2026): every GPU keeps its floor; GPUs that step then get up to their demand,
+ * levelled equally (water-filling) when the budget falls short; what is left raises the stepping
+ * GPUs above their demand, equally up to their tops, and then the idle GPUs above their floors,
+ * equally up to their tops. */
+typedef struct tf_power_claim {
+  double gpus;     /* GPUs in the group, > 0 */
+  double floor_w;  /* what each keeps at least, >= 0 */
+  double top_w;    /* the most each may get, >= floor_w */
+  double demand_w; /* a stepping group's draw per GPU at full clock; unused for an idle one */
+  bool stepping;
+  double cap_w;    /* out: each GPU's share */
+} tf_power_claim;
+
+/* Sets every claim's cap_w as above: floor_w <= cap_w <= top_w, and the caps (times gpus) add up
+ * to at most budget_w, to rounding. Claims of equal standing get equal shares whatever their
+ * order. O(n log n). 0; TF_ERANGE (caps untouched) when budget_w cannot cover every GPU's floor;
+ * TF_ENOMEM. */
+int tf_power_divide(tf_power_claim *c, size_t n, double budget_w);
+
 /* ---- PUE as a function of IT load and outside temperature ----
  *
  * Facility power F for IT power P, at load share u = P / C of the facility's IT capacity C and

@@ -656,6 +656,53 @@ static void test_pue(void) {
   TF_CHECK_INT(tf_pue_check(&b), TF_ERANGE);
 }
 
+/* Dividing a budget (dynamic capping), by hand: two stepping groups of 2 GPUs asking 300 W and
+ * 650 W, four idle GPUs; floors 200 W, tops 700 W.
+ *   2540 W: floors take 1600; 940 left: A reaches its 300 W (200 more), B gets the 740 left
+ *           between 2 GPUs: 570 W; the idle ones keep 200 W.
+ *   4000 W: 2400 left: A 300, B 650 (1300 left); above demand B reaches 700 (100), A 700 (800);
+ *           400 left raise the four idle GPUs by 100 each: 300 W.
+ *   6000 W: everyone at the top, exactly. 1599 W: below the floors, refused.
+ * The result does not depend on the claims' order; demands are clamped to [floor, top]. */
+static void test_divide(void) {
+  tf_power_claim base[3] = {
+      {.gpus = 2, .floor_w = 200, .top_w = 700, .demand_w = 300, .stepping = true},
+      {.gpus = 2, .floor_w = 200, .top_w = 700, .demand_w = 650, .stepping = true},
+      {.gpus = 4, .floor_w = 200, .top_w = 700},
+  };
+  tf_power_claim c[3];
+  static const double budget[3] = {2540, 4000, 6000};
+  static const double want[3][3] = {{300, 570, 200}, {700, 700, 300}, {700, 700, 700}};
+  for (int b = 0; b < 3; b++) {
+    memcpy(c, base, sizeof c);
+    TF_CHECK_INT(tf_power_divide(c, 3, budget[b]), 0);
+    double sum = 0;
+    for (int i = 0; i < 3; i++) {
+      TF_CHECK_NEAR(c[i].cap_w, want[b][i], 1e-9);
+      sum += c[i].gpus * c[i].cap_w;
+    }
+    TF_CHECK(sum <= budget[b] * (1 + 1e-12));
+    /* reversed order, the same caps */
+    tf_power_claim r[3] = {base[2], base[1], base[0]};
+    TF_CHECK_INT(tf_power_divide(r, 3, budget[b]), 0);
+    for (int i = 0; i < 3; i++)
+      TF_CHECK(r[2 - i].cap_w == c[i].cap_w);
+  }
+  TF_CHECK(c[0].cap_w == 700 && c[2].cap_w == 700); /* the top itself, not a sum near it */
+  memcpy(c, base, sizeof c);
+  c[0].cap_w = -1;
+  TF_CHECK_INT(tf_power_divide(c, 3, 1599), TF_ERANGE);
+  TF_CHECK(c[0].cap_w == -1);
+  /* A demand below the floor asks for the floor; one above the top, for the top. */
+  memcpy(c, base, sizeof c);
+  c[0].demand_w = 150;
+  c[1].demand_w = 900;
+  TF_CHECK_INT(tf_power_divide(c, 3, 2540), 0);
+  TF_CHECK_NEAR(c[0].cap_w, 200, 1e-9);
+  TF_CHECK_NEAR(c[1].cap_w, 670, 1e-9); /* 940 left, all to B: 200 + 470 */
+  TF_CHECK_INT(tf_power_divide(c, 0, 0), 0);
+}
+
 int main(void) {
   tf_diags *d;
   if (tf_diags_create(&d) != 0)
@@ -677,6 +724,7 @@ int main(void) {
   test_monotone_random();
   test_system();
   test_pue();
+  test_divide();
   tf_catalog_destroy(cat);
   return tf_test_report("models_power");
 }
