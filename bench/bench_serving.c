@@ -41,8 +41,14 @@ static double wall_now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* A power case: energy per pass on power_system's hosts under policy. */
+typedef struct power_case {
+  const tf_catalog_system *system; /* NULL: no power accounting */
+  tf_power_cap_policy policy;
+} power_case;
+
 static void run(const char *name, tf_perf_config pc, double rate_per_s, double requests,
-                int64_t prefill_replicas, const tf_catalog_system *power_system) {
+                int64_t prefill_replicas, power_case power) {
   source src = {.rate_per_s = rate_per_s};
   tf_serving_class cls = {.name = name, .source = {next, &src}, .router = TF_ROUTER_LEAST_WORK};
   tf_perf_memory mem;
@@ -57,12 +63,16 @@ static void run(const char *name, tf_perf_config pc, double rate_per_s, double r
       .warmup_ns = 1000000000,
       .duration_ns = (int64_t)(requests / rate_per_s * 1e9),
   };
-  if (power_system) {
-    /* Energy accounting for every pass, and a static cap that binds on prefill. */
-    cfg.pool.system = power_system;
+  if (power.system) {
+    /* Energy accounting for every pass; a static cap that binds on prefill, or an envelope at
+     * the same 500 W a GPU plus hosts that a controller re-divides every second. */
+    cfg.pool.system = power.system;
     cfg.power_profile = tf_power_profile_default();
-    cfg.cap_policy = TF_CAP_STATIC;
+    cfg.cap_policy = power.policy;
     cfg.gpu_cap_w = 500;
+    double gpus = 125.0 * 8, host_w = tf_power_host_w(power.system) / (double)power.system->gpus;
+    cfg.it_envelope_w = gpus * (500 + host_w);
+    cfg.cap_period_ns = TF_CAP_PERIOD_DEFAULT_NS;
   }
   if (prefill_replicas > 0) {
     /* Disaggregated: prefill_replicas replicas prefill, the rest of the 125 decode. */
@@ -117,14 +127,16 @@ int main(int argc, char **argv) {
       .memory_utilisation = 0.9,
       .max_batch_tokens = 8192,
   };
-  run("colocated", moe, 4000, requests, 0, NULL);
-  run("colocated_power", moe, 4000, requests, 0, tf_catalog_find_system(cat, "hgx-h200"));
-  run("disaggregated", moe, 4000, requests, 25, NULL);
+  const tf_catalog_system *hgx = tf_catalog_find_system(cat, "hgx-h200");
+  run("colocated", moe, 4000, requests, 0, (power_case){0});
+  run("colocated_power", moe, 4000, requests, 0, (power_case){hgx, TF_CAP_STATIC});
+  run("colocated_dynamic", moe, 4000, requests, 0, (power_case){hgx, TF_CAP_DYNAMIC});
+  run("disaggregated", moe, 4000, requests, 25, (power_case){0});
   tf_perf_config dense = moe;
   dense.model = tf_catalog_find_model(cat, "llama-3.1-70b");
   dense.layout = (tf_perf_layout){.tp = 8, .dp = 1, .ep = 1, .pp = 1};
   dense.precision = (tf_perf_precisions){TF_PREC_BF16, TF_PREC_BF16, TF_PREC_BF16, TF_PREC_BF16};
-  run("dense", dense, 3000, requests, 0, NULL);
+  run("dense", dense, 3000, requests, 0, (power_case){0});
   tf_catalog_destroy(cat);
   return 0;
 }

@@ -72,6 +72,13 @@ int tf_cli_serve(struct tf_scenario *s, const tf_cli_run_opts *o);
  * returns TF_EXIT_USAGE, or TF_EXIT_OK. */
 int tf_cli_check_serving(const struct tf_scenario *s);
 
+/* The degraded layout of `serving.degraded` (docs/FAILURES.md) on the replica's configuration
+ * full, and the KV tokens a replica holds in it (*kv_tokens 0 without one). A layout the model
+ * refuses, or one the model's weights do not fit, is printed at the scenario's line:
+ * TF_EXIT_USAGE. */
+int tf_cli_degraded_config(const struct tf_scenario *s, const struct tf_perf_config *full,
+                           struct tf_perf_config *out, int64_t *kv_tokens);
+
 int tf_cli_run(int argc, char **argv);
 int tf_cli_perf(int argc, char **argv);
 int tf_cli_validate(int argc, char **argv);

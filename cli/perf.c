@@ -157,6 +157,37 @@ static void explain_no_fit(const tf_scenario *s, const tf_perf_config *cfg,
     fprintf(stderr, "  note: no nearby layout fits; try more GPUs or a smaller model\n");
 }
 
+int tf_cli_degraded_config(const tf_scenario *s, const tf_perf_config *full,
+                           tf_perf_config *out, int64_t *kv_tokens) {
+  *out = *full;
+  *kv_tokens = 0;
+  if (!s->serving.degraded.present)
+    return TF_EXIT_OK;
+  const tf_catalog_origin *o = &s->serving.degraded.origin;
+  out->layout = s->serving.degraded.layout;
+  tf_err_clear();
+  if (tf_perf_config_check(out) != 0) {
+    fprintf(stderr, "%s:%d:%d: error: serving.degraded: %s\n", o->file, o->line, o->col,
+            tf_err_reason());
+    return TF_EXIT_USAGE;
+  }
+  tf_perf_memory m;
+  tf_perf_memory_fit(out, &m);
+  if (!m.fits) {
+    fprintf(stderr,
+            "%s:%d:%d: error: serving.degraded: %s does not fit on %" PRId64 " x %s (tp %" PRId64
+            ", dp %" PRId64 ", ep %" PRId64 ", pp %" PRId64 "): weights %.1f GB + workspace "
+            "%.1f GB per GPU, %.1f GB usable; a degraded layout needs more GPUs\n",
+            o->file, o->line, o->col, out->model->entry.name,
+            out->layout.tp * out->layout.dp * out->layout.pp, out->hw.gpu->entry.name,
+            out->layout.tp, out->layout.dp, out->layout.ep, out->layout.pp,
+            m.weight_bytes / 1e9, m.workspace_bytes / 1e9, m.usable_bytes / 1e9);
+    return TF_EXIT_USAGE;
+  }
+  *kv_tokens = (int64_t)(m.max_tokens * (double)out->layout.dp); /* as the replica's */
+  return TF_EXIT_OK;
+}
+
 int tf_cli_check_serving(const tf_scenario *s) {
   tf_perf_config cfg;
   int rc = tf_cli_perf_config(s, &cfg);
@@ -168,7 +199,9 @@ int tf_cli_check_serving(const tf_scenario *s) {
     explain_no_fit(s, &cfg, &m);
     return TF_EXIT_USAGE;
   }
-  return TF_EXIT_OK;
+  tf_perf_config deg;
+  int64_t kv;
+  return tf_cli_degraded_config(s, &cfg, &deg, &kv);
 }
 
 /* Writes path atomically: to path.tmp, then renamed over path. */

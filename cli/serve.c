@@ -334,12 +334,20 @@ int tf_cli_serve(tf_scenario *s, const tf_cli_run_opts *o) {
       .power_profile = tf_power_profile_default(),
       .cap_policy = s->site.present ? s->site.capping : TF_CAP_NONE,
       .gpu_cap_w = s->site.gpu_cap_w,
+      .cap_period_ns = s->site.cap_period_ns,
       .it_envelope_w = s->site.present ? s->site.power_w / s->site.pue : 0,
       .system_limit_w = s->site.present ? s->site.system_limit_w : 0,
       .pue = s->site.present ? s->site.pue : 1,
       .pue_model = s->site.present ? &s->site.pue_model : NULL,
   };
   cfg.pool.system = s->hardware[s->serving.hardware_index].entry;
+  if ((rc = tf_cli_degraded_config(s, &perf, &cfg.pool.degraded, &cfg.pool.degraded_kv_tokens)) !=
+      TF_EXIT_OK) {
+    free(classes);
+    free(sources);
+    return rc;
+  }
+  cfg.reconfigure_ns = s->serving.degraded.restart_ns;
   /* Failure classes: one instance per GPU and per GPU's link; a node is the system when it holds
    * at most 8 GPUs, else a 4-GPU compute tray (GB200/GB300 NVL72); a rack is the system when it
    * holds more than 8 GPUs, else 4 nodes (an assumption: docs/FAILURES.md). */
@@ -410,6 +418,14 @@ int tf_cli_serve(tf_scenario *s, const tf_cli_run_opts *o) {
   if (out && cfg.n_failures > 0 && cfg.failure_crews > 0)
     fprintf(out, "failures   one team of %" PRId64 " crew%s repairs every class, first failed first\n",
             cfg.failure_crews, cfg.failure_crews == 1 ? "" : "s");
+  if (out && cfg.n_failures > 0 && cfg.pool.degraded_kv_tokens > 0) {
+    const tf_perf_layout *d = &cfg.pool.degraded.layout;
+    fprintf(out, "failures   degraded mode: a replica left with %" PRId64 " GPUs restarts on them "
+                 "(tp %" PRId64 ", dp %" PRId64 ", ep %" PRId64 ", pp %" PRId64 ", KV cache %.6g "
+                 "tokens) until repaired; a restart takes %.4g min\n",
+            d->tp * d->dp * d->pp, d->tp, d->dp, d->ep, d->pp,
+            (double)cfg.pool.degraded_kv_tokens, (double)cfg.reconfigure_ns / 60e9);
+  }
   tf_serving_result res;
   tf_engine_stats st;
   tf_err_clear();

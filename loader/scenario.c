@@ -71,17 +71,19 @@ static const tf_schema top_schema = {"scenario", top_fields, TOP_N};
 
 typedef struct site_raw {
   double power_w, pue, price, gpu_cap_w, system_limit_w;
+  int64_t period_ns;
   int capping;
-  bool has_pue, has_price, has_gpu_cap, has_capping, has_system_limit;
+  bool has_pue, has_price, has_gpu_cap, has_capping, has_system_limit, has_period;
 } site_raw;
 
 /* In tf_power_cap_policy order (models/serving.h). */
-static const char *const capping_names[] = {"none", "static", "envelope", NULL};
+static const char *const capping_names[] = {"none", "static", "envelope", "dynamic", NULL};
 static_assert(TF_CAP_NONE == 0 && TF_CAP_STATIC == 1 && TF_CAP_ENVELOPE == 2 &&
-                  TF_CAP_COUNT_ == 3,
+                  TF_CAP_DYNAMIC == 3 && TF_CAP_COUNT_ == 4,
               "capping_names follows tf_power_cap_policy");
 
-enum { SITE_POWER, SITE_PUE, SITE_PRICE, SITE_CAPPING, SITE_GPU_CAP, SITE_SYSTEM_LIMIT };
+enum { SITE_POWER, SITE_PUE, SITE_PRICE, SITE_CAPPING, SITE_GPU_CAP, SITE_SYSTEM_LIMIT,
+       SITE_PERIOD };
 static const tf_schema_field site_fields[] = {
     [SITE_POWER] = {.key = "power", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_POWER, .required = true,
      .lo_bound = TF_SCHEMA_EXCLUSIVE, .offset = offsetof(site_raw, power_w),
@@ -93,7 +95,8 @@ static const tf_schema_field site_fields[] = {
      .present = TF_SCHEMA_FLAG(site_raw, has_price), .help = "price of energy"},
     [SITE_CAPPING] = {.key = "power_capping", .type = TF_SCHEMA_ENUM, .offset = offsetof(site_raw, capping),
      .present = TF_SCHEMA_FLAG(site_raw, has_capping), .names = capping_names,
-     .help = "none, static (gpu_power_cap on every GPU) or envelope (GPUs share the envelope)"},
+     .help = "none, static (gpu_power_cap on every GPU), envelope (GPUs share the envelope "
+             "equally) or dynamic (GPUs stepping share what idle ones leave)"},
     [SITE_GPU_CAP] = {.key = "gpu_power_cap", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_POWER,
      .lo_bound = TF_SCHEMA_EXCLUSIVE, .offset = offsetof(site_raw, gpu_cap_w),
      .present = TF_SCHEMA_FLAG(site_raw, has_gpu_cap),
@@ -103,6 +106,10 @@ static const tf_schema_field site_fields[] = {
                            .offset = offsetof(site_raw, system_limit_w),
                            .present = TF_SCHEMA_FLAG(site_raw, has_system_limit),
                            .help = "power limit of one system (rack power shelves, node PSUs)"},
+    [SITE_PERIOD] = {.key = "power_control_period", .type = TF_SCHEMA_TIME_NS,
+                     .lo_bound = TF_SCHEMA_EXCLUSIVE, .offset = offsetof(site_raw, period_ns),
+                     .present = TF_SCHEMA_FLAG(site_raw, has_period),
+                     .help = "how often dynamic capping re-divides the envelope, default 1 s"},
 };
 enum { SITE_N = sizeof site_fields / sizeof site_fields[0] };
 static const tf_schema site_schema = {"site", site_fields, SITE_N};
@@ -224,7 +231,7 @@ static const char *const bool_names[] = {"false", "true", NULL};
 /* SV_TP .. SV_PP follow tf_scenario_layout_key, so where[SV_TP + k] is layout key k's value. */
 enum { SV_SYSTEM, SV_TP, SV_DP, SV_EP, SV_PP, SV_OVERLAP, SV_PRECISION, SV_SPECULATION,
        SV_ROUTING, SV_MEMORY, SV_MAX_BATCH, SV_REPLICAS, SV_MAX_BATCH_SEQS, SV_PREFILL_REPLICAS,
-       SV_N };
+       SV_DEGRADED, SV_N };
 static_assert(SV_DP - SV_TP == TF_SCENARIO_DP && SV_EP - SV_TP == TF_SCENARIO_EP &&
                   SV_PP - SV_TP == TF_SCENARIO_PP && SV_PP - SV_TP + 1 == TF_SCENARIO_LAYOUT_KEYS_,
               "serving's layout keys follow tf_scenario_layout_key");
@@ -273,8 +280,35 @@ static const tf_schema_field serving_fields[SV_N] = {
                              .present = TF_SCHEMA_FLAG(serving_raw, has_prefill_replicas),
                              .help = "disaggregated serving: replicas that only prefill; the "
                                      "rest decode"},
+    [SV_DEGRADED] = {.key = "degraded", .type = TF_SCHEMA_CUSTOM,
+                     .help = "the layout a replica that lost GPUs to failures restarts in"},
 };
 static const tf_schema serving_schema = {"serving", serving_fields, SV_N};
+
+/* serving.degraded: a smaller layout (each count defaults to the replica's) and the restart. */
+typedef struct degraded_raw {
+  int64_t tp, dp, ep, pp; /* in tf_scenario_layout_key order */
+  int64_t restart_ns;
+  bool has_tp, has_dp, has_ep, has_pp, has_restart;
+} degraded_raw;
+
+enum { DG_TP, DG_DP, DG_EP, DG_PP, DG_RESTART, DG_N };
+#define DEGRADED_COUNT(K, HELP)                                                                \
+  {.key = #K, .type = TF_SCHEMA_COUNT, .lo_bound = TF_SCHEMA_INCLUSIVE, .lo = 1,               \
+   .hi_bound = TF_SCHEMA_INCLUSIVE, .hi = SERVING_LAYOUT_MAX,                                  \
+   .offset = offsetof(degraded_raw, K), .present = TF_SCHEMA_FLAG(degraded_raw, has_##K),      \
+   .help = HELP}
+static const tf_schema_field degraded_fields[DG_N] = {
+    [DG_TP] = DEGRADED_COUNT(tp, "tensor-parallel GPUs per attention group, default serving's"),
+    [DG_DP] = DEGRADED_COUNT(dp, "attention data-parallel groups, default serving's"),
+    [DG_EP] = DEGRADED_COUNT(ep, "expert-parallel ranks, default serving's"),
+    [DG_PP] = DEGRADED_COUNT(pp, "pipeline stages, default serving's"),
+    [DG_RESTART] = {.key = "restart", .type = TF_SCHEMA_TIME_NS, .required = true,
+                    .lo_bound = TF_SCHEMA_INCLUSIVE, .offset = offsetof(degraded_raw, restart_ns),
+                    .present = TF_SCHEMA_FLAG(degraded_raw, has_restart),
+                    .help = "time a replica serves nothing while it restarts in another layout"},
+};
+static const tf_schema degraded_schema = {"serving.degraded", degraded_fields, DG_N};
 
 /* Precision words, mapped to perf.h's tf_precision by precision_of (a table, so the schema walker
  * can suggest the nearest word; perf.c's tf_precision_parse knows the same words). */
@@ -748,6 +782,13 @@ static int load_site(const tf_ytree_node *node, tf_scenario *out, tf_diags *d) {
   else if (cap && !is_static)
     tf_diags_error(d, cap->file, cap->line, cap->col,
                    "site.gpu_power_cap: not used unless power_capping is \"static\"");
+  const tf_ytree_node *period = where[SITE_PERIOD];
+  bool is_dynamic = s.has_capping && s.capping == TF_CAP_DYNAMIC;
+  if (period && !is_dynamic)
+    tf_diags_error(d, period->file, period->line, period->col,
+                   "site.power_control_period: not used unless power_capping is \"dynamic\"");
+  out->site.cap_period_ns =
+      !is_dynamic ? 0 : s.has_period ? s.period_ns : TF_CAP_PERIOD_DEFAULT_NS;
   out->site.power_w = s.power_w;
   out->site.has_electricity_price = s.has_price;
   out->site.electricity_usd_per_j = s.has_price ? s.price : 0;
@@ -1039,6 +1080,36 @@ typedef struct fleet_check {
  * defaults are already set. Needs out->hardware. hardware_reported: `hardware:` was malformed and
  * said so, so its emptiness is not news. fleet receives what resolve_fleet needs. 0 or
  * TF_ENOMEM. */
+/* serving.degraded, after serving's own layout: fewer GPUs than a replica, ep dividing tp * dp. */
+static void load_degraded(const tf_ytree_node *node, tf_scenario *out, tf_diags *d) {
+  const tf_perf_layout *full = &out->serving.layout;
+  degraded_raw raw = {.tp = full->tp, .dp = full->dp, .ep = full->ep, .pp = full->pp};
+  const tf_ytree_node *where[DG_N];
+  tf_schema_apply(&degraded_schema, node, "serving.degraded", &raw, where, d);
+  const bool given[] = {raw.has_tp, raw.has_dp, raw.has_ep, raw.has_pp};
+  for (int k = DG_TP; k <= DG_PP; k++)
+    if (where[k] && !given[k])
+      return; /* a count was wrong (reported): the checks below would mislead */
+  if (node->kind != TF_YTREE_MAPPING)
+    return; /* reported */
+  int64_t gpus = raw.tp * raw.dp * raw.pp, replica = full->tp * full->dp * full->pp;
+  if (gpus >= replica)
+    tf_diags_error(d, node->file, node->line, node->col,
+                   "serving.degraded: must use fewer GPUs than a replica (tp x dp x pp = %lld), "
+                   "got %lld",
+                   (long long)replica, (long long)gpus);
+  else if ((raw.tp * raw.dp) % raw.ep != 0)
+    tf_diags_error(d, node->file, node->line, node->col,
+                   "serving.degraded.ep: must divide tp * dp = %lld, got %lld%s",
+                   (long long)(raw.tp * raw.dp), (long long)raw.ep,
+                   raw.has_ep ? "" : " (serving's ep, the default: give degraded.ep)");
+  out->serving.degraded.present = true;
+  out->serving.degraded.layout = (tf_perf_layout){
+      .tp = raw.tp, .dp = raw.dp, .ep = raw.ep, .pp = raw.pp, .overlap = full->overlap};
+  out->serving.degraded.restart_ns = raw.restart_ns;
+  out->serving.degraded.origin = origin_of(out, node);
+}
+
 static int load_serving(const tf_ytree_node *key, const tf_ytree_node *node,
                         bool hardware_reported, tf_scenario *out, fleet_check *fleet,
                         tf_diags *d) {
@@ -1074,6 +1145,8 @@ static int load_serving(const tf_ytree_node *key, const tf_ytree_node *node,
   out->serving.memory_utilisation = raw.memory_utilisation;
   out->serving.max_batch_tokens = raw.max_batch_tokens;
   out->serving.max_batch_seqs = raw.max_batch_seqs;
+  if (where[SV_DEGRADED])
+    load_degraded(where[SV_DEGRADED], out, d);
   fleet->section_at = key;
   if (raw.has_prefill_replicas) {
     out->serving.prefill_replicas = raw.prefill_replicas;

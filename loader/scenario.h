@@ -109,6 +109,7 @@ typedef struct tf_scenario {
     double *temperature_k;         /* owned */
     tf_power_cap_policy capping;  /* default none */
     double gpu_cap_w;             /* static capping's per-GPU limit, > 0; else 0 */
+    int64_t cap_period_ns;        /* dynamic capping's control period, > 0; else 0 */
     double system_limit_w;        /* power limit of one system (rack shelves, node PSUs); 0 none */
     bool has_electricity_price;
     double electricity_usd_per_j; /* 0 if absent */
@@ -158,6 +159,16 @@ typedef struct tf_scenario {
     tf_catalog_origin origin;        /* where `serving:` was written (line 0: absent) */
     /* where tp, dp, ep, pp were written, indexed by tf_scenario_layout_key (line 0: defaulted) */
     tf_catalog_origin layout_origin[TF_SCENARIO_LAYOUT_KEYS_];
+    /* `degraded:` (docs/FAILURES.md): the layout a replica that failures leave with enough GPUs
+     * restarts in (each count defaulting to the replica's; fewer GPUs than a replica; overlap as
+     * the replica's) and how long a restart takes. present false: a failure takes a replica
+     * down until its parts are repaired. */
+    struct {
+      bool present;
+      tf_perf_layout layout;
+      int64_t restart_ns;
+      tf_catalog_origin origin; /* where the mapping starts */
+    } degraded;
   } serving;
   /* `workload:` in file order; empty (NULL, 0) when the section is absent, else >= 1 classes,
    * and then model.entry and hardware[serving.hardware_index].entry are set. */

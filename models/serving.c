@@ -14,12 +14,15 @@
 #define MILLI INT64_C(1000)
 
 enum { EV_ARRIVAL = 1, EV_STEP = 2, EV_KV_DONE = 3, EV_FAIL = 4, EV_REPAIR = 5,
-       EV_START_FAILURES = 6 };
+       EV_START_FAILURES = 6, EV_CAP_TICK = 7, EV_CAP_RAISE = 8, EV_RECONF = 9 };
+/* The power controller acts first at an instant: it sees the replicas as they were just before
+ * it, and every pass that starts at that instant takes its decision, in both step modes. */
+enum { PRIO_CAP = 0 };
 /* An arrival at the instant a step ends is queued before the step's end is handled, so it can
  * join the next step in both modes. */
-enum { PRIO_ARRIVAL = 0, PRIO_STEP = 1 };
+enum { PRIO_ARRIVAL = 1, PRIO_STEP = 2 };
 /* A failure at the instant a pass ends comes after it: both step modes have applied that pass. */
-enum { PRIO_FAIL = 2 };
+enum { PRIO_FAIL = 3 };
 /* RNG streams of the fleet entity: the router, then one per workload class. Failures draw from
  * a second entity's streams (two per failure class: times to failure, repair durations), so
  * adding a failure class changes no request and adding a class no failure. */
@@ -81,9 +84,10 @@ typedef struct replica {
   /* and each one's energy above idle per GPU (uJ) and clock fraction */
   int64_t extra_uj[DT_CACHE];
   double clk[DT_CACHE];
+  double dem[DT_CACHE];  /* and demand (dynamic capping) */
   uint8_t bnd[DT_CACHE]; /* and bound */
   int64_t single_extra_uj, single_prefill_ns;
-  double single_clock;
+  double single_clock, single_demand_w;
   tf_perf_bound single_bound;
   /* Window totals: energy above idle of the replica's GPUs (uJ), GPU-stepping time below full
    * clock (ns), and stepping time weighted by clock. */
@@ -95,6 +99,10 @@ typedef struct replica {
   bool busy, pure;     /* stepping; the step is a decode-only run */
   int64_t start_ns, iters, single_ns; /* current step: start, iterations, length if not pure */
   int64_t n_dec;                      /* decoding sequences in the current step */
+  /* Dynamic capping: the cap the current step was planned under, the one the next pass takes,
+   * and a raise waiting for the controller's cuts to take effect (NAN: none). */
+  double step_cap_w, cap_w, raise_w;
+  double peak_w; /* the highest demand of the passes applied that started since the last tick */
   int32_t pool;                       /* index into fleet.pool */
   tf_evq_handle ev;
   double busy_ns, kv_integral; /* inside the window; kv in milli-token ns */
@@ -104,6 +112,12 @@ typedef struct replica {
    * the last one are lost), when it last went down, its first GPU in the fleet. */
   int32_t down;
   uint32_t epoch;
+  /* GPUs the failed parts covering it take (overlaps counted per part); running in the degraded
+   * layout, or restarting into a layout (a pending EV_RECONF of this epoch). */
+  int64_t lost, due_ns; /* and when the last of them is due back (their repair tickets) */
+  bool degraded, reconfiguring;
+  int64_t degraded_since;
+  double degraded_ns; /* inside the window */
   int64_t down_since, gpu_first;
   double down_ns; /* inside the window */
 } replica;
@@ -138,10 +152,19 @@ typedef struct pool_state {
   int64_t tokens_per_decode; /* tokens a decode sequence puts through a step: 1 + drafts */
   int64_t cap_milli;         /* a replica's KV cache */
   int32_t first, count;      /* its replicas in fleet.rep */
+  /* Degraded mode (cfg->degraded_kv_tokens > 0): the layout, its load cache, KV cache and GPUs. */
+  bool has_degraded;
+  tf_perf_config deg_perf;
+  tf_perf_load_cache deg_cache;
+  int64_t deg_cap_milli, deg_gpus;
   bool prefill_only;         /* disaggregated prefill pool: requests leave after prefill */
-  /* Power (with a profile): a GPU's idle draw, the cap on it, GPUs and host power a replica. */
+  /* Power (with a profile): a GPU's idle draw, the cap on it (static and envelope policies),
+   * GPUs and host power a replica. Dynamic capping: the most a GPU may be given (TDP, or its
+   * system's share) and the floor a GPU not stepping keeps (the most any pass draws at the
+   * profile's lowest clock, so that a pass starting between ticks stays within it). */
   const tf_catalog_gpu *gpu;
   double idle_w, cap_w, host_w;
+  double top_w, floor_w;
   int64_t gpus;
 } pool_state;
 
@@ -175,6 +198,13 @@ typedef struct fleet {
   uint32_t fail_rng_entity; /* the entity whose streams failures draw from */
   int64_t total_gpus;
   bool no_restart;               /* taking a replica down: end its step without a new one */
+  /* Dynamic capping: what the IT envelope leaves the GPUs after the hosts; the controller's
+   * claims and each busy replica's next boundary (scratch per tick); a raise scheduled. */
+  double gpu_budget_w;
+  int64_t last_tick_ns;
+  tf_power_claim *claims; /* one per replica */
+  struct cut_point *cap_cuts;
+  bool raise_pending;
   fifo orphans; /* requests no up replica could take */
   int64_t n_orphans[2];          /* of them, for each pool */
   tf_serving_result *out;
@@ -189,7 +219,7 @@ const char *tf_router_policy_name(tf_router_policy p) {
 }
 
 const char *tf_power_cap_policy_name(tf_power_cap_policy p) {
-  static const char *const names[TF_CAP_COUNT_] = {"none", "static", "envelope"};
+  static const char *const names[TF_CAP_COUNT_] = {"none", "static", "envelope", "dynamic"};
   return (unsigned)p < TF_CAP_COUNT_ ? names[p] : "unknown";
 }
 
@@ -205,6 +235,21 @@ static int check_pool(const tf_serving_pool *p) {
     return TF_FAIL(TF_ERANGE, "the KV cache must hold at least one token");
   if (p->perf.max_batch_tokens <= p->perf.speculation.draft_tokens)
     return TF_FAIL(TF_ERANGE, "the step token budget must exceed 1 + draft tokens");
+  if (p->degraded_kv_tokens < 0)
+    return TF_FAIL(TF_ERANGE, "the degraded layout's KV cache must be >= 0 tokens");
+  if (p->degraded_kv_tokens > 0) {
+    const tf_perf_config *d = &p->degraded, *full = &p->perf;
+    if ((rc = tf_perf_config_check(d)))
+      return rc;
+    if (d->layout.tp * d->layout.dp * d->layout.pp >=
+        full->layout.tp * full->layout.dp * full->layout.pp)
+      return TF_FAIL(TF_ERANGE, "the degraded layout must use fewer GPUs than the replica's");
+    if (d->hw.gpu != full->hw.gpu || d->max_batch_tokens != full->max_batch_tokens ||
+        d->speculation.draft_tokens != full->speculation.draft_tokens ||
+        d->speculation.acceptance != full->speculation.acceptance)
+      return TF_FAIL(TF_EINVAL, "the degraded layout must keep the replica's GPU, step token "
+                                "budget and speculation");
+  }
   return 0;
 }
 
@@ -231,6 +276,8 @@ int tf_serving_config_check(const tf_serving_config *cfg) {
     return TF_FAIL(TF_ERANGE, "need 0 <= warmup < duration");
   if (cfg->arrivals_end_ns < 0)
     return TF_FAIL(TF_ERANGE, "arrivals_end must be >= 0");
+  if (cfg->reconfigure_ns < 0)
+    return TF_FAIL(TF_ERANGE, "the reconfiguration time must be >= 0");
   if (cfg->system_limit_w < 0)
     return TF_FAIL(TF_ERANGE, "a system power limit must be > 0 W");
   if (cfg->power_profile) {
@@ -247,8 +294,12 @@ int tf_serving_config_check(const tf_serving_config *cfg) {
       return TF_FAIL(TF_EINVAL, "unknown power cap policy");
     if (cfg->cap_policy == TF_CAP_STATIC && !(cfg->gpu_cap_w > 0))
       return TF_FAIL(TF_ERANGE, "a static power cap needs gpu_cap > 0 W");
-    if (cfg->cap_policy == TF_CAP_ENVELOPE && !(cfg->it_envelope_w > 0))
-      return TF_FAIL(TF_ERANGE, "an envelope power cap needs the site's power envelope");
+    if ((cfg->cap_policy == TF_CAP_ENVELOPE || cfg->cap_policy == TF_CAP_DYNAMIC) &&
+        !(cfg->it_envelope_w > 0))
+      return TF_FAIL(TF_ERANGE, "an %s power cap needs the site's power envelope",
+                     tf_power_cap_policy_name(cfg->cap_policy));
+    if (cfg->cap_policy == TF_CAP_DYNAMIC && cfg->cap_period_ns <= 0)
+      return TF_FAIL(TF_ERANGE, "a dynamic power cap needs a control period > 0");
   } else if (cfg->cap_policy != TF_CAP_NONE) {
     return TF_FAIL(TF_EINVAL, "a power cap needs a power profile");
   }
@@ -427,18 +478,35 @@ static int64_t to_ns(double s) {
 }
 
 /* One forward pass of batch b in pool P: its length in ns, and with a power profile the energy
- * each GPU draws above idle (uJ) and the clock it runs at under the pool's cap. */
+ * each GPU draws above idle (uJ) and the clock it runs at under cap_w (INFINITY: none). */
 typedef struct pass {
   int64_t ns, extra_uj;
   double clock;
   int64_t prefill_ns; /* of ns, the time the prompt chunks add (0 for decode-only passes) */
   tf_perf_bound bound; /* what takes most of the pass's time (tf_perf_step_bound) */
   double full_clock_s; /* the pass's stage time at full clock */
+  double demand_w;     /* dynamic capping: a GPU's mean power over the pass at full clock */
 } pass;
 
-static int eval_pass(const fleet *f, pool_state *P, const tf_perf_batch *b, pass *out) {
+/* What replica r runs as: its pool's layout, or the degraded one. */
+static const tf_perf_config *perf_of(const fleet *f, const replica *r) {
+  const pool_state *P = &f->pool[r->pool];
+  return r->degraded ? &P->deg_perf : &P->perf;
+}
+static int64_t kv_cap_of(const fleet *f, const replica *r) {
+  const pool_state *P = &f->pool[r->pool];
+  return r->degraded ? P->deg_cap_milli : P->cap_milli;
+}
+static int64_t gpus_of(const fleet *f, const replica *r) {
+  const pool_state *P = &f->pool[r->pool];
+  return r->degraded ? P->deg_gpus : P->gpus;
+}
+
+static int eval_pass(const fleet *f, const replica *r, double cap_w, const tf_perf_batch *b,
+                     pass *out) {
+  const pool_state *P = &f->pool[r->pool];
   tf_perf_step st;
-  int rc = tf_perf_step_time(&P->perf, b, &st);
+  int rc = tf_perf_step_time(perf_of(f, r), b, &st);
   if (rc)
     return rc;
   const tf_power_profile *prof = f->cfg->power_profile;
@@ -446,8 +514,10 @@ static int eval_pass(const fleet *f, pool_state *P, const tf_perf_batch *b, pass
                 .full_clock_s = st.stage_s};
   if (!prof)
     return 0;
-  double clock = isfinite(P->cap_w) ? tf_power_clock_for_cap(P->gpu, prof, &st, P->cap_w) : 1;
+  double clock = isfinite(cap_w) ? tf_power_clock_for_cap(P->gpu, prof, &st, cap_w) : 1;
   double w = tf_power_gpu_w_at(P->gpu, prof, &st, clock);
+  if (f->cfg->cap_policy == TF_CAP_DYNAMIC)
+    out->demand_w = clock < 1 ? tf_power_gpu_w(P->gpu, prof, &st) : w;
   if (clock < 1) {
     tf_perf_step slow;
     if ((rc = tf_power_retime(&st, clock, &slow)))
@@ -461,10 +531,11 @@ static int eval_pass(const fleet *f, pool_state *P, const tf_perf_batch *b, pass
 }
 
 /* A decode-only iteration of n sequences holding kv_milli of KV between them, in pool P. */
-static int decode_pass(const fleet *f, pool_state *P, int64_t n, int64_t kv_milli, pass *out) {
+static int decode_pass(const fleet *f, const replica *r, double cap_w, int64_t n,
+                       int64_t kv_milli, pass *out) {
   tf_perf_batch b = tf_perf_decode((double)n, (double)kv_milli / (double)MILLI / (double)n);
   b.decode_context = (double)kv_milli / (double)MILLI; /* exactly, not n x the mean */
-  return eval_pass(f, P, &b, out);
+  return eval_pass(f, r, cap_w, &b, out);
 }
 
 /* ---- finishing, preempting ---- */
@@ -667,16 +738,17 @@ static int maybe_cut_run(fleet *f, int32_t ri, int64_t now);
 static int iteration_pass(fleet *f, replica *r, int64_t j, int64_t kv_milli, pass *out) {
   if (!r->pure) {
     *out = (pass){.ns = r->single_ns, .extra_uj = r->single_extra_uj, .clock = r->single_clock,
-                  .prefill_ns = r->single_prefill_ns, .bound = r->single_bound};
+                  .prefill_ns = r->single_prefill_ns, .bound = r->single_bound,
+                  .demand_w = r->single_demand_w};
     return 0;
   }
   if (j < r->n_dt) {
     *out = (pass){.ns = r->dt[j], .extra_uj = r->extra_uj[j], .clock = r->clk[j],
-                  .bound = (tf_perf_bound)r->bnd[j]};
+                  .bound = (tf_perf_bound)r->bnd[j], .demand_w = r->dem[j]};
     return 0;
   }
   /* Sequences still prefilling (starved of budget) hold KV the decoders do not read. */
-  return decode_pass(f, &f->pool[r->pool], r->n_dec, kv_milli - r->prefill_kv, out);
+  return decode_pass(f, r, r->step_cap_w, r->n_dec, kv_milli - r->prefill_kv, out);
 }
 
 /* Adds a pass of r over [t, t + p.ns) to the window's and the time series' accounts. */
@@ -690,8 +762,7 @@ static void account_pass(fleet *f, replica *r, int64_t t, const pass *p) {
   series_busy(f, t, t + p->ns);
   if (!cfg->power_profile || w <= 0)
     return;
-  const pool_state *P = &f->pool[r->pool];
-  int64_t uj = p->extra_uj * P->gpus;
+  int64_t uj = p->extra_uj * gpus_of(f, r);
   int64_t inside = w == (double)p->ns ? uj : (int64_t)nearbyint((double)uj * w / (double)p->ns);
   r->extra_uj_total += inside;
   if (p->clock < 1)
@@ -727,6 +798,8 @@ static int end_step(fleet *f, int32_t ri, int64_t m, int64_t now) {
     if (rc)
       return rc;
     account_pass(f, r, t, &p);
+    if (t >= f->last_tick_ns && p.demand_w > r->peak_w)
+      r->peak_w = p.demand_w;
     r->kv_integral += (double)kv * clip_len(t, t + p.ns, cfg->warmup_ns, cfg->duration_ns);
     t += p.ns;
     kv += per_iter; /* every decoding sequence emits a step's expected accepted tokens */
@@ -800,8 +873,8 @@ static bool admissible(const fleet *f, const replica *r, int64_t kv_milli, int64
   const req *q = &f->reqs[r->wait.head];
   if (decoding(q))
     return budget >= P->tokens_per_decode &&
-           kv_milli + kv_need(q) + (n_dec + 1) * P->acc_milli <= P->cap_milli;
-  return kv_milli + kv_need(q) <= P->cap_milli;
+           kv_milli + kv_need(q) + (n_dec + 1) * P->acc_milli <= kv_cap_of(f, r);
+  return kv_milli + kv_need(q) <= kv_cap_of(f, r);
 }
 
 /* Builds and starts r's next step at now (nothing if it has no work). */
@@ -811,7 +884,8 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
     return 0;
   pool_state *P = &f->pool[r->pool];
   /* Room for one more step of every decoding sequence, else preempt the newest. */
-  while (r->n_decoding > 0 && r->kv_milli + r->n_decoding * P->acc_milli > P->cap_milli)
+  int64_t kv_cap = kv_cap_of(f, r);
+  while (r->n_decoding > 0 && r->kv_milli + r->n_decoding * P->acc_milli > kv_cap)
     preempt_newest(f, r, now);
   int64_t n_dec = r->n_decoding;
   int64_t budget = P->perf.max_batch_tokens - n_dec * P->tokens_per_decode;
@@ -864,12 +938,13 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
   r->busy = true;
   r->start_ns = now;
   r->n_dec = n_dec;
+  r->step_cap_w = r->cap_w;
   int64_t end;
   if (prefill) {
     batch.decode_sequences = (double)n_dec;
     batch.decode_context = (double)dec_kv / (double)MILLI;
     pass p;
-    int rc = eval_pass(f, P, &batch, &p);
+    int rc = eval_pass(f, r, r->step_cap_w, &batch, &p);
     if (rc)
       return rc;
     /* The prompt chunks' share: what the step takes beyond its decoders alone, at full clock
@@ -879,7 +954,7 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
       tf_perf_batch db = tf_perf_decode((double)n_dec, (double)dec_kv / (double)MILLI / (double)n_dec);
       db.decode_context = (double)dec_kv / (double)MILLI;
       tf_perf_step dst;
-      if ((rc = tf_perf_step_time(&P->perf, &db, &dst)))
+      if ((rc = tf_perf_step_time(perf_of(f, r), &db, &dst)))
         return rc;
       dec_share = fmin(dst.stage_s / p.full_clock_s, 1);
     }
@@ -889,6 +964,7 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
     r->single_extra_uj = p.extra_uj;
     r->single_clock = p.clock;
     r->single_bound = p.bound;
+    r->single_demand_w = p.demand_w;
     r->iters = 1;
     end = now + r->single_ns;
   } else {
@@ -897,7 +973,7 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
     /* Iterations until the soonest finishing sequence is done. */
     int64_t left = r->heap[0].fin - r->clock;
     int64_t iters = (left + P->acc_milli - 1) / P->acc_milli;
-    int64_t by_kv = (P->cap_milli - r->kv_milli) / (n_dec * P->acc_milli);
+    int64_t by_kv = (kv_cap - r->kv_milli) / (n_dec * P->acc_milli);
     if (by_kv < iters)
       iters = by_kv;
     if (f->cfg->exact_steps || iters < 1)
@@ -907,13 +983,14 @@ static int start_step(fleet *f, int32_t ri, int64_t now) {
     r->n_dt = 0;
     for (int64_t j = 0; j < iters; j++) {
       pass p;
-      int rc = decode_pass(f, P, n_dec, kv - r->prefill_kv, &p);
+      int rc = decode_pass(f, r, r->step_cap_w, n_dec, kv - r->prefill_kv, &p);
       if (rc)
         return rc;
       if (j < DT_CACHE) {
         r->dt[r->n_dt] = p.ns;
         r->extra_uj[r->n_dt] = p.extra_uj;
         r->clk[r->n_dt] = p.clock;
+        r->dem[r->n_dt] = p.demand_w;
         r->bnd[r->n_dt++] = (uint8_t)p.bound;
       }
       end += p.ns;
@@ -974,11 +1051,32 @@ static int32_t route(fleet *f, const pool_state *P, const tf_serving_class *c) {
 
 /* Queues request i (waiting, not counted yet) at a replica of pool k chosen by its class's
  * router, or among the orphans when no replica of the pool is up. */
+/* Whether replica ri's KV cache can ever hold q: its whole context (its prompt and first token,
+ * in a prefill pool), as on_arrival checks against a replica in its own layout. */
+static bool holds(const fleet *f, int32_t ri, const req *q) {
+  const replica *r = &f->rep[ri];
+  const pool_state *P = &f->pool[r->pool];
+  int64_t need = P->prefill_only ? q->input + 1 : q->input + q->output + P->tokens_per_decode;
+  return need * MILLI <= kv_cap_of(f, r);
+}
+
+/* The least loaded replica up in pool P that can hold q, or NONE. */
+static int32_t least_work_holding(const fleet *f, const pool_state *P, const req *q) {
+  int32_t best = NONE;
+  for (int32_t i = P->first; i < P->first + P->count; i++)
+    if (f->up[i] && holds(f, i, q) && (best == NONE || f->work[i] < f->work[best]))
+      best = i;
+  return best;
+}
+
 static int assign(fleet *f, int k, int32_t i, int64_t now) {
   req *q = &f->reqs[i];
   tick(f, now);
   f->waiting++;
   int32_t ri = route(f, &f->pool[k], &f->cfg->classes[q->cls]);
+  /* A replica in the degraded layout may have too little KV cache for the request. */
+  if (ri != NONE && f->rep[ri].degraded && !holds(f, ri, q))
+    ri = least_work_holding(f, &f->pool[k], q);
   if (ri == NONE) {
     q->replica = (int32_t)k; /* the pool it waits for */
     fifo_push(&f->orphans, f->reqs, i, false);
@@ -1014,6 +1112,44 @@ static int schedule_next(fleet *f, size_t ci, int64_t now) {
   return tf_engine_schedule(f->e, at, PRIO_ARRIVAL, f->self, EV_ARRIVAL, (uint64_t)ci, NULL);
 }
 
+/* Where busy replica r's step may be cut at or after now: its first iteration boundary there
+ * (t), the KV held from then on (kv), the iterations up to it (m: r->iters when that is the
+ * step's end), and the highest demand of its passes up to there that started at or after the
+ * last tick (demand_w: those not applied yet, the one running at now included). */
+typedef struct cut_point {
+  int64_t t, kv, m;
+  double demand_w;
+} cut_point;
+
+static int boundary_after(fleet *f, const replica *r, int64_t now, cut_point *c) {
+  const pool_state *P = &f->pool[r->pool];
+  *c = (cut_point){.t = r->start_ns, .kv = r->kv_milli};
+  for (int64_t j = 0; j < r->iters; j++) {
+    pass p;
+    int rc = iteration_pass(f, (replica *)r, j, c->kv, &p);
+    if (rc)
+      return rc;
+    c->t += p.ns;
+    c->kv += r->n_dec * P->acc_milli;
+    c->m = j + 1;
+    if (c->t - p.ns >= f->last_tick_ns && p.demand_w > c->demand_w)
+      c->demand_w = p.demand_w;
+    if (c->t >= now)
+      break;
+  }
+  return 0;
+}
+
+/* Ends r's current step at c's boundary instead of later (nothing when that is its end). */
+static int cut_at(fleet *f, int32_t ri, const cut_point *c) {
+  replica *r = &f->rep[ri];
+  if (c->m >= r->iters)
+    return 0;
+  r->iters = c->m;
+  int rc = tf_engine_cancel(f->e, r->ev);
+  return rc ? rc : tf_engine_schedule(f->e, c->t, PRIO_STEP, f->self, EV_STEP, (uint64_t)ri, &r->ev);
+}
+
 /* Cuts r's decode run at the first iteration boundary at or after now when the request now at
  * the head of its queue could join there. KV only grows during a run, so if it cannot join at
  * that boundary it cannot join at any later one before the run ends. */
@@ -1023,22 +1159,99 @@ static int maybe_cut_run(fleet *f, int32_t ri, int64_t now) {
     return 0;
   pool_state *P = &f->pool[r->pool];
   int64_t budget = P->perf.max_batch_tokens - r->n_dec * P->tokens_per_decode;
-  int64_t t = r->start_ns, kv = r->kv_milli;
-  for (int64_t j = 0; j < r->iters - 1; j++) {
-    pass p;
-    int rc = iteration_pass(f, r, j, kv, &p);
-    if (rc)
+  cut_point c;
+  int rc = boundary_after(f, r, now, &c);
+  if (rc || c.m >= r->iters || !admissible(f, r, c.kv, budget, r->n_dec))
+    return rc;
+  return cut_at(f, ri, &c);
+}
+
+/* ---- dynamic power capping ----
+ *
+ * Every cap_period_ns a site controller re-divides what the IT envelope leaves after the hosts
+ * (the policy of NVIDIA's nvPAX: stepping GPUs share the budget, idle ones get what is left;
+ * docs/POWER.md). A GPU not stepping at the tick keeps the pool's floor; the stepping GPUs share
+ * the rest equally, none above its top; what they leave raises the floors. A pass runs under the cap its replica had when it
+ * started, so a change reaches a replica at its next iteration boundary: a decode run is cut
+ * there. Lowered caps go first; raised ones wait until every lowered replica has passed a
+ * boundary, so the caps of the passes running never add up to more than the budget. A tick
+ * that comes while a raise waits does nothing (the next one acts). */
+
+/* A cap as passes take it: INFINITY at or above TDP. */
+static double as_cap(const pool_state *P, double w) { return w >= P->gpu->tdp_w ? INFINITY : w; }
+
+static int apply_raises(fleet *f, int64_t now);
+
+static int on_cap_tick(fleet *f, int64_t now) {
+  const tf_serving_config *cfg = f->cfg;
+  int rc;
+  if (now + cfg->cap_period_ns < cfg->duration_ns &&
+      (rc = tf_engine_schedule(f->e, now + cfg->cap_period_ns, PRIO_CAP, f->self, EV_CAP_TICK, 0,
+                               NULL)))
+    return rc;
+  if (f->raise_pending)
+    return 0;
+  /* Each replica's claim: a stepping one asks for the most any of its passes since the last
+   * tick drew at full clock, the one running now included. */
+  cut_point *cut = f->cap_cuts;
+  for (int32_t i = 0; i < f->n_rep; i++) {
+    replica *r = &f->rep[i];
+    tf_power_claim *c = &f->claims[i];
+    c->stepping = r->busy;
+    if (r->busy && (rc = boundary_after(f, r, now, &cut[i])))
       return rc;
-    t += p.ns;
-    kv += r->n_dec * P->acc_milli;
-    if (t >= now) {
-      if (!admissible(f, r, kv, budget, r->n_dec))
-        return 0;
-      if ((rc = tf_engine_cancel(f->e, r->ev)))
-        return rc;
-      r->iters = j + 1;
-      return tf_engine_schedule(f->e, t, PRIO_STEP, f->self, EV_STEP, (uint64_t)ri, &r->ev);
+    c->demand_w = r->busy ? fmax(r->peak_w, cut[i].demand_w) : 0;
+    r->peak_w = 0;
+  }
+  f->last_tick_ns = now;
+  if ((rc = tf_power_divide(f->claims, (size_t)f->n_rep, f->gpu_budget_w)))
+    return rc;
+  /* Lower first, at each replica's next boundary; note the raises and when they may start. */
+  int64_t raise_at = now;
+  bool any_raise = false, changed = false;
+  for (int32_t i = 0; i < f->n_rep; i++) {
+    replica *r = &f->rep[i];
+    double want = as_cap(&f->pool[r->pool], f->claims[i].cap_w);
+    if (want == r->cap_w)
+      continue;
+    changed = true;
+    if (want > r->cap_w) {
+      r->raise_w = want;
+      any_raise = true;
+      continue;
     }
+    r->cap_w = want;
+    if (!r->busy)
+      continue;
+    if ((rc = cut_at(f, i, &cut[i])))
+      return rc;
+    if (cut[i].t > raise_at)
+      raise_at = cut[i].t;
+  }
+  f->out->cap_changes += changed;
+  if (!any_raise)
+    return 0;
+  if (raise_at == now)
+    return apply_raises(f, now);
+  f->raise_pending = true;
+  return tf_engine_schedule(f->e, raise_at, PRIO_CAP, f->self, EV_CAP_RAISE, 0, NULL);
+}
+
+/* The raises the last tick decided, now that the lowered replicas run under their new caps. */
+static int apply_raises(fleet *f, int64_t now) {
+  f->raise_pending = false;
+  for (int32_t i = 0; i < f->n_rep; i++) {
+    replica *r = &f->rep[i];
+    if (isnan(r->raise_w))
+      continue;
+    r->cap_w = r->raise_w;
+    r->raise_w = NAN;
+    if (!r->busy)
+      continue;
+    cut_point c;
+    int rc = boundary_after(f, r, now, &c);
+    if (rc || (rc = cut_at(f, i, &c)))
+      return rc;
   }
   return 0;
 }
@@ -1134,6 +1347,8 @@ static void covered(const fleet *f, int c, int64_t inst, int32_t *lo, int32_t *h
  * running requests restart elsewhere from the beginning, its queue moves as it is. */
 static int take_down(fleet *f, int32_t ri, int64_t now) {
   replica *r = &f->rep[ri];
+  if (r->degraded)
+    r->degraded_ns += clip_len(r->degraded_since, now, f->cfg->warmup_ns, f->cfg->duration_ns);
   r->epoch++;
   r->down_since = now;
   int rc;
@@ -1269,6 +1484,59 @@ static int schedule_failure(fleet *f, int c, int64_t now) {
   return tf_engine_schedule(f->e, at, PRIO_FAIL, f->self, EV_FAIL, (uint64_t)c, &fs->ev);
 }
 
+/* GPUs of replica ri under instance inst of class c. */
+static int64_t overlap(const fleet *f, int c, int64_t inst, int32_t ri) {
+  int64_t a = inst * f->fail[c].span, b = a + f->fail[c].span;
+  int64_t ra = f->rep[ri].gpu_first, rb = ra + f->pool[f->rep[ri].pool].gpus;
+  int64_t lo = a > ra ? a : ra, hi = b < rb ? b : rb;
+  return hi > lo ? hi - lo : 0;
+}
+
+/* Degraded mode (docs/FAILURES.md). A replica's layout changes only through a restart: its work
+ * is lost (take_down, if it was serving) and it serves nothing for cfg->reconfigure_ns; then
+ * EV_RECONF, tagged with the epoch, brings it up in the layout it restarted into. A failure or a
+ * repair meanwhile moves the epoch on and so cancels the restart. */
+
+/* Whether replica ri should restart in the degraded layout at now: its healthy GPUs hold it,
+ * and its parts are due back later than two restarts (into it and back) would take. */
+static bool can_degrade(const fleet *f, int32_t ri, int64_t now) {
+  const replica *r = &f->rep[ri];
+  const pool_state *P = &f->pool[r->pool];
+  return P->has_degraded && r->down > 0 && P->gpus - r->lost >= P->deg_gpus &&
+         r->due_ns - now > 2 * f->cfg->reconfigure_ns;
+}
+
+/* Starts replica ri's restart into the degraded layout or back into its own. */
+static int reconfigure(fleet *f, int32_t ri, bool degraded, int64_t now) {
+  replica *r = &f->rep[ri];
+  int rc;
+  if (f->up[ri]) {
+    f->up[ri] = 0;
+    if ((rc = take_down(f, ri, now)))
+      return rc;
+  } else {
+    r->epoch++; /* cancels a restart under way */
+  }
+  r->reconfiguring = true;
+  f->out->reconfigurations++;
+  uint64_t arg = (uint64_t)r->epoch << 32 | (uint64_t)ri << 1 | (uint64_t)degraded;
+  return tf_engine_schedule(f->e, now + f->cfg->reconfigure_ns, PRIO_FAIL, f->self, EV_RECONF,
+                            arg, NULL);
+}
+
+/* A restart ends: the replica serves in its new layout. */
+static int on_reconf(fleet *f, uint64_t arg, int64_t now) {
+  int32_t ri = (int32_t)((arg & UINT32_MAX) >> 1);
+  replica *r = &f->rep[ri];
+  if ((uint32_t)(arg >> 32) != r->epoch)
+    return 0; /* cancelled */
+  r->reconfiguring = false;
+  r->degraded = arg & 1;
+  r->degraded_since = now;
+  f->up[ri] = 1;
+  return bring_up(f, ri, now);
+}
+
 static int on_failure(fleet *f, int c, int64_t now) {
   fail_state *fs = &f->fail[c];
   fs->pending = false;
@@ -1284,11 +1552,27 @@ static int on_failure(fleet *f, int c, int64_t now) {
   int32_t lo, hi;
   covered(f, c, inst, &lo, &hi);
   for (int32_t i = lo; i < hi; i++) {
-    if (f->rep[i].down++ > 0)
-      continue; /* already down */
-    f->up[i] = 0;
-    if ((rc = take_down(f, i, now)))
-      return rc;
+    replica *r = &f->rep[i];
+    r->lost += overlap(f, c, inst, i);
+    if (t.back_ns > r->due_ns)
+      r->due_ns = t.back_ns;
+    if (r->down++ > 0 && !f->up[i] && !r->reconfiguring)
+      continue; /* already down, and staying so */
+    /* Serving (in either layout) or restarting: it stops. With enough GPUs left, and long
+     * enough to wait, it restarts in the degraded layout. */
+    if (can_degrade(f, i, now)) {
+      if ((rc = reconfigure(f, i, true, now)))
+        return rc;
+      continue;
+    }
+    if (f->up[i]) {
+      f->up[i] = 0;
+      if ((rc = take_down(f, i, now)))
+        return rc;
+    } else {
+      r->epoch++; /* cancels the restart under way */
+      r->reconfiguring = false;
+    }
   }
   uint64_t arg = (uint64_t)c << 32 | (uint64_t)inst;
   if (t.back_ns <= f->cfg->duration_ns &&
@@ -1307,8 +1591,21 @@ static int on_repair(fleet *f, uint64_t arg, int64_t now) {
   int32_t lo, hi;
   covered(f, c, inst, &lo, &hi);
   for (int32_t i = lo; i < hi; i++) {
-    if (--f->rep[i].down > 0)
-      continue; /* something else keeps it down */
+    replica *r = &f->rep[i];
+    r->lost -= overlap(f, c, inst, i);
+    bool going_degraded = r->reconfiguring || (f->up[i] && r->degraded);
+    if (--r->down > 0) { /* something else keeps it from its own layout */
+      if (!f->up[i] && !r->reconfiguring && can_degrade(f, i, now) &&
+          (rc = reconfigure(f, i, true, now)))
+        return rc;
+      continue;
+    }
+    r->due_ns = 0;
+    if (r->degraded || going_degraded) { /* whole again: back to its own layout */
+      if ((rc = reconfigure(f, i, false, now)))
+        return rc;
+      continue;
+    }
     f->up[i] = 1;
     if ((rc = bring_up(f, i, now)))
       return rc;
@@ -1356,6 +1653,15 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
     P->acc_milli = (int64_t)nearbyint(st.accepted_per_seq * (double)MILLI);
     P->tokens_per_decode = 1 + P->cfg->perf.speculation.draft_tokens;
     P->cap_milli = P->cfg->kv_tokens * MILLI;
+    P->has_degraded = P->cfg->degraded_kv_tokens > 0;
+    if (P->has_degraded) {
+      P->deg_perf = P->cfg->degraded;
+      if ((rc = tf_perf_load_cache_init(&P->deg_cache, P->deg_perf.max_batch_tokens)))
+        return rc;
+      P->deg_perf.load_cache = &P->deg_cache;
+      P->deg_cap_milli = P->cfg->degraded_kv_tokens * MILLI;
+      P->deg_gpus = P->deg_perf.layout.tp * P->deg_perf.layout.dp * P->deg_perf.layout.pp;
+    }
     P->first = first;
     P->count = (int32_t)P->cfg->replicas;
     P->prefill_only = cfg->disaggregated && k == 0;
@@ -1380,13 +1686,16 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
       hosts += P->host_w * (double)P->count;
       gpus += (double)P->gpus * (double)P->count;
     }
+    f->gpu_budget_w = cfg->it_envelope_w - hosts;
+    double floors = 0;
     for (int k = 0; k < f->n_pools; k++) {
       pool_state *P = &f->pool[k];
       double cap = INFINITY;
       if (cfg->cap_policy == TF_CAP_STATIC)
         cap = cfg->gpu_cap_w;
       else if (cfg->cap_policy == TF_CAP_ENVELOPE)
-        cap = (cfg->it_envelope_w - hosts) / gpus;
+        cap = f->gpu_budget_w / gpus;
+      P->top_w = P->gpu->tdp_w;
       if (cfg->system_limit_w > 0) {
         if (!P->cfg->system || !P->cfg->system->has.gpus)
           return TF_FAIL(TF_EINVAL, "a system power limit needs the serving system's GPU count");
@@ -1394,7 +1703,14 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
                        (double)P->cfg->system->gpus;
         if (share < cap)
           cap = share;
+        if (share < P->top_w)
+          P->top_w = share;
       }
+      /* No pass draws more at the lowest clock than every part at full activity would. */
+      const tf_power_profile *prof = cfg->power_profile;
+      P->floor_w = fmin(P->top_w, P->idle_w + (P->gpu->tdp_w - P->idle_w) *
+                                                  pow(prof->min_clock, prof->clock_exponent));
+      floors += P->floor_w * (double)P->gpus * (double)P->count;
       if (cap < P->gpu->idle_power_w)
         return TF_FAIL(TF_ERANGE,
                        "the power cap leaves %.4g W per GPU, below the %s's idle power (%.4g W): "
@@ -1402,9 +1718,45 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
                        "%.4g kW)",
                        cap, P->gpu->entry.name, P->gpu->idle_power_w, hosts * 1e-3, gpus,
                        cfg->it_envelope_w * 1e-3);
-      P->cap_w = cap >= P->gpu->tdp_w ? INFINITY : cap;
+      P->cap_w = as_cap(P, cap);
     }
     f->out->gpu_cap_w = f->pool[0].cap_w;
+    if (cfg->cap_policy == TF_CAP_DYNAMIC) {
+      if (f->gpu_budget_w < floors)
+        return TF_FAIL(TF_ERANGE,
+                       "dynamic capping: the IT envelope (%.4g kW) leaves %.4g kW for the GPUs "
+                       "after the hosts (%.4g kW), less than the %.4g kW that keep every GPU "
+                       "at its lowest clock",
+                       cfg->it_envelope_w * 1e-3, f->gpu_budget_w * 1e-3, hosts * 1e-3,
+                       floors * 1e-3);
+      /* Per pool: the caps while nothing steps (every replica's first), and while every GPU
+       * steps at its top (the report's figure: the envelope policy's share). */
+      tf_power_claim pools[2];
+      for (int step = 0; step < 2; step++) {
+        for (int k = 0; k < f->n_pools; k++)
+          pools[k] = (tf_power_claim){
+              .gpus = (double)f->pool[k].gpus * (double)f->pool[k].count,
+              .floor_w = f->pool[k].floor_w, .top_w = f->pool[k].top_w,
+              .demand_w = f->pool[k].top_w, .stepping = step};
+        if ((rc = tf_power_divide(pools, (size_t)f->n_pools, f->gpu_budget_w)))
+          return rc;
+        for (int k = 0; k < f->n_pools && !step; k++)
+          f->pool[k].cap_w = as_cap(&f->pool[k], pools[k].cap_w);
+      }
+      f->out->gpu_cap_w = as_cap(&f->pool[0], pools[0].cap_w);
+      f->claims = calloc((size_t)f->n_rep, sizeof *f->claims);
+      f->cap_cuts = calloc((size_t)f->n_rep, sizeof *f->cap_cuts);
+      if (!f->claims || !f->cap_cuts)
+        return TF_FAIL(TF_ENOMEM, "power controller state");
+      for (int k = 0; k < f->n_pools; k++)
+        for (int32_t i = f->pool[k].first; i < f->pool[k].first + f->pool[k].count; i++)
+          f->claims[i] = (tf_power_claim){.gpus = (double)f->pool[k].gpus,
+                                          .floor_w = f->pool[k].floor_w,
+                                          .top_w = f->pool[k].top_w};
+      if (cfg->cap_period_ns < cfg->duration_ns &&
+          (rc = tf_engine_schedule(e, cfg->cap_period_ns, PRIO_CAP, id, EV_CAP_TICK, 0, NULL)))
+        return rc;
+    }
   } else {
     for (int k = 0; k < f->n_pools; k++)
       f->pool[k].cap_w = INFINITY;
@@ -1437,6 +1789,8 @@ static int fleet_init(tf_engine *e, uint32_t id, void *state, const void *config
     for (int32_t i = f->pool[k].first; i < f->pool[k].first + f->pool[k].count; i++) {
       replica *r = &f->rep[i];
       r->pool = k;
+      r->cap_w = f->pool[k].cap_w;
+      r->raise_w = NAN;
       r->wait = EMPTY_FIFO;
       r->run_head = r->run_tail = r->pre_head = r->pre_tail = NONE;
       r->heap = malloc((size_t)f->pool[k].cfg->max_batch_seqs * sizeof *r->heap);
@@ -1481,6 +1835,12 @@ static int fleet_event(tf_engine *e, uint32_t id, void *state, const tf_event *e
     return on_repair(f, ev->arg, now);
   if (ev->type == EV_START_FAILURES)
     return start_failures(f);
+  if (ev->type == EV_CAP_TICK)
+    return on_cap_tick(f, now);
+  if (ev->type == EV_CAP_RAISE)
+    return apply_raises(f, now);
+  if (ev->type == EV_RECONF)
+    return on_reconf(f, ev->arg, now);
   int32_t ri = (int32_t)ev->arg;
   return end_step(f, ri, f->rep[ri].iters, now);
 }
@@ -1520,8 +1880,13 @@ static int fleet_final(tf_engine *e, uint32_t id, void *state) {
 
 static void fleet_destroy(void *state) {
   fleet *f = state;
-  for (int k = 0; k < f->n_pools; k++)
+  free(f->claims);
+  free(f->cap_cuts);
+  for (int k = 0; k < f->n_pools; k++) {
     tf_perf_load_cache_fini(&f->pool[k].cache);
+    if (f->pool[k].has_degraded)
+      tf_perf_load_cache_fini(&f->pool[k].deg_cache);
+  }
   if (f->rep)
     for (int32_t i = 0; i < f->n_rep; i++)
       free(f->rep[i].heap);
@@ -1745,13 +2110,18 @@ static int collect(fleet *f, tf_serving_result *out) {
   }
   /* What is still in flight at the end. */
   int64_t end = cfg->duration_ns;
-  double down = 0;
+  double down = 0, degraded = 0;
   for (int32_t i = 0; i < f->n_rep; i++) {
-    down += f->rep[i].down_ns;
-    if (f->rep[i].down > 0)
-      down += clip_len(f->rep[i].down_since, end, cfg->warmup_ns, end);
+    const replica *r = &f->rep[i];
+    down += r->down_ns;
+    degraded += r->degraded_ns;
+    if (!f->up[i])
+      down += clip_len(r->down_since, end, cfg->warmup_ns, end);
+    else if (r->degraded)
+      degraded += clip_len(r->degraded_since, end, cfg->warmup_ns, end);
   }
   out->availability = 1 - down / ((double)f->n_rep * window_ns);
+  out->degraded_fraction = degraded / ((double)f->n_rep * window_ns);
   for (int32_t j = f->orphans.head; j != NONE; j = f->reqs[j].next) {
     const req *q = &f->reqs[j];
     out->in_flight_age_ns_sum += (double)(end - q->arrival_ns);

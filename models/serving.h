@@ -52,9 +52,18 @@ typedef enum tf_power_cap_policy {
   TF_CAP_STATIC,   /* every GPU limited to gpu_cap_w (a "MaxQ"-style power limit) */
   TF_CAP_ENVELOPE, /* every GPU limited to an equal share of what the IT envelope leaves after
                       the hosts; binding only when the fleet at full power exceeds it */
+  TF_CAP_DYNAMIC,  /* a site controller re-divides that budget every cap_period_ns: GPUs not
+                      stepping keep a floor, those stepping share the rest (docs/POWER.md) */
   TF_CAP_COUNT_
 } tf_power_cap_policy;
-const char *tf_power_cap_policy_name(tf_power_cap_policy p); /* "none", "static", "envelope" */
+/* The dynamic controller's default period: 1 s. nvPAX (Sivan, Shabat and Shkolnisky, arXiv
+ * 2605.01837, 2026), NVIDIA's allocator for GPU datacentres, takes 265 ms on average to compute
+ * one allocation of a large site, so it cannot act much faster than once a second; the round
+ * second is this project's assumption (docs/POWER.md). */
+#define TF_CAP_PERIOD_DEFAULT_NS INT64_C(1000000000)
+
+/* "none", "static", "envelope", "dynamic" */
+const char *tf_power_cap_policy_name(tf_power_cap_policy p);
 
 /* One pool of identical replicas serving prefill and decode together (colocated). */
 typedef struct tf_serving_pool {
@@ -65,6 +74,12 @@ typedef struct tf_serving_pool {
   int64_t kv_tokens;        /* KV-cache capacity of a replica in tokens, >= 1 (tf_perf_memory:
                                max_tokens x dp) */
   const tf_catalog_system *system; /* for host power; NULL: GPUs only */
+  /* Optional degraded mode (docs/FAILURES.md): a replica that failures leave with at least
+   * degraded.layout's GPUs (tp x dp x pp, fewer than perf's) restarts on them in that layout, with
+   * degraded_kv_tokens of KV cache, until its parts are repaired; then it restarts in its own
+   * layout. degraded_kv_tokens == 0: no degraded mode (a failure takes the replica down). */
+  tf_perf_config degraded;
+  int64_t degraded_kv_tokens;
 } tf_serving_pool;
 
 typedef struct tf_serving_config {
@@ -82,7 +97,9 @@ typedef struct tf_serving_config {
   const tf_power_profile *power_profile; /* NULL: no power accounting, no caps */
   tf_power_cap_policy cap_policy;
   double gpu_cap_w;      /* TF_CAP_STATIC: the limit per GPU, > 0 */
-  double it_envelope_w;  /* TF_CAP_ENVELOPE, and the report: facility power / PUE; 0 = none */
+  double it_envelope_w;  /* TF_CAP_ENVELOPE and _DYNAMIC, and the report: facility power / PUE;
+                            0 = none */
+  int64_t cap_period_ns; /* TF_CAP_DYNAMIC: the controller's period, > 0 (default below) */
   double system_limit_w; /* > 0: the power limit of one system (an NVL72 rack's power shelves, a
                             node's supplies): its GPUs share what its host leaves, whatever the
                             policy; 0 = none */
@@ -158,7 +175,10 @@ typedef struct tf_serving_result {
   uint64_t kv_transfers;   /* prefill-to-decode KV transfers started, whole run */
   /* Power and energy over the window (with a power profile; else 0). Energies are summed in
    * whole microjoules per iteration, so both step modes add the same integers. */
-  double gpu_cap_w;          /* the per-GPU limit that applied (INFINITY: none) */
+  double gpu_cap_w;          /* the per-GPU limit that applied (INFINITY: none); dynamic: the
+                                share each GPU gets while every GPU steps, the least a stepping
+                                GPU is given */
+  uint64_t cap_changes;      /* dynamic: controller ticks that changed some GPU's cap */
   double it_energy_j, facility_energy_j; /* facility / IT: the run's effective mean PUE */
   double it_power_mean_w, facility_power_mean_w;
   double it_power_peak_w;    /* highest interval mean (with a time series; else the mean) */
@@ -167,7 +187,9 @@ typedef struct tf_serving_result {
   double output_tokens_per_s_per_mw_it, output_tokens_per_s_per_mw_facility;
   double capped_fraction;    /* share of GPU stepping time run below full clock */
   /* Failures (whole run, except availability: the window). */
-  double availability;       /* replica-time up / (replicas x window) */
+  double availability;       /* replica-time up / (replicas x window), degraded mode included */
+  double degraded_fraction;  /* of replica-time, serving in degraded mode (window) */
+  uint64_t reconfigurations; /* restarts into degraded mode or back (whole run) */
   uint64_t failures;         /* component failures */
   uint64_t requests_retried; /* requests restarted because their replica went down */
   int64_t tokens_lost;       /* prompt tokens computed and output tokens generated, then lost */

@@ -122,7 +122,8 @@ tf_binding tf_binding_of(const tf_serving_config *cfg, const tf_serving_result *
   X(it_envelope_mw, "MW") X(nameplate_it_mw, "MW") X(it_energy_mwh, "MWh")                   \
   X(facility_energy_mwh, "MWh") X(joules_per_output_token, "J")                             \
   X(output_tokens_per_s_per_mw_it, "1/(s MW)") X(output_tokens_per_s_per_mw_facility, "1/(s MW)") \
-  X(capped_fraction, "1") X(mean_clock, "1") X(availability, "1") X(failures, "1")          \
+  X(capped_fraction, "1") X(mean_clock, "1") X(availability, "1") X(degraded_fraction, "1")  \
+  X(reconfigurations, "1") X(failures, "1")                                                 \
   X(requests_retried, "1") X(tokens_lost, "1") X(output_tokens_per_s_no_failures, "1/s")    \
   X(slo_attainment_no_failures, "1") X(binding_constraint, "") X(allocation, "")            \
   X(tco_per_year_usd, "USD") X(cost_window_usd, "USD") X(cost_horizon_usd, "USD")           \
@@ -339,6 +340,10 @@ static int summary_table(tf_table *t, const tf_serving_config *cfg, const tf_ser
     real(&row[S_output_tokens_per_s_per_user], 1 / k->tpot.mean);
   fill_power(row, cfg, r);
   real(&row[S_availability], r->availability);
+  if (cfg->pool.degraded_kv_tokens > 0) { /* a degraded layout was configured */
+    real(&row[S_degraded_fraction], r->degraded_fraction);
+    count(&row[S_reconfigurations], r->reconfigurations);
+  }
   count(&row[S_failures], r->failures);
   count(&row[S_requests_retried], r->requests_retried);
   tf_cell_set_int(&row[S_tokens_lost], r->tokens_lost);

@@ -92,6 +92,12 @@ void tf_serving_report_print(FILE *f, const tf_serving_config *cfg, const tf_ser
     fprintf(f, "%s\n", cfg->cap_policy != TF_CAP_NONE || cfg->system_limit_w > 0
                            ? " (not binding)"
                            : "");
+  else if (cfg->cap_policy == TF_CAP_DYNAMIC)
+    fprintf(f, ": %.4g W per GPU while every GPU steps at full power, moved to the GPUs that "
+               "need it every %.4g s (%llu changes); %.4g%% of stepping time capped, mean clock "
+               "%.4g\n",
+            r->gpu_cap_w, (double)cfg->cap_period_ns * 1e-9, (unsigned long long)r->cap_changes,
+            100 * r->capped_fraction, r->mean_clock);
   else
     fprintf(f, ": %.4g W per GPU; %.4g%% of stepping time capped, mean clock %.4g\n",
             r->gpu_cap_w, 100 * r->capped_fraction, r->mean_clock);
@@ -110,6 +116,10 @@ void tf_serving_report_failures(FILE *f, const tf_serving_result *r, const tf_se
              " requests retried, %" PRId64 " tokens of work lost, %" PRId64
              " requests waiting for a replica at the end\n",
           r->availability, r->failures, r->requests_retried, r->tokens_lost, r->requests_orphaned);
+  if (r->reconfigurations > 0)
+    fprintf(f, "           degraded layout %.4g%% of replica time (of the %.4g%% serving); %" PRIu64
+               " restarts into it or back\n",
+            100 * r->degraded_fraction, 100 * r->availability, r->reconfigurations);
   fprintf(f, "           with failures: %.6g output tok/s, SLO met by %.4g%%, TTFT p99 %.4g s; "
              "without: %.6g output tok/s, SLO met by %.4g%%, TTFT p99 %.4g s\n",
           r->total.output_tokens_per_s, slo_share(&r->total), r->total.ttft.p99,

@@ -400,6 +400,263 @@ static void test_power_caps(void) {
   tf_serving_result_fini(&loose);
 }
 
+/* The time of one prefill pass of `chunk` prompt tokens after `done`, under cap_w (INFINITY:
+ * none), as serving times it: the step re-timed at the clock the cap allows, in whole ns. */
+static int64_t capped_prefill_ns(const tf_perf_config *pc, double done, double chunk,
+                                 double cap_w) {
+  tf_perf_batch b = {.prefill_tokens = chunk,
+                     .prefill_attended = chunk * done + chunk * (chunk + 1) / 2};
+  tf_perf_step st;
+  TF_CHECK_INT(tf_perf_step_time(pc, &b, &st), 0);
+  double f = isfinite(cap_w) ? tf_power_clock_for_cap(pc->hw.gpu, tf_power_profile_default(),
+                                                       &st, cap_w)
+                             : 1;
+  if (f < 1)
+    TF_CHECK_INT(tf_power_retime(&st, f, &st), 0);
+  return (int64_t)nearbyint(st.stage_s * 1e9);
+}
+
+/* Degraded mode (docs/FAILURES.md): replicas of 8 GPUs that may restart on 4 of them. With
+ * independent exponential GPU failures and fixed repairs by unlimited crews, each GPU is up a
+ * share u = MTBF / (MTBF + MTTR) of the time, independently; with instant restarts a replica
+ * serves while at most 4 of its 8 GPUs are down, in its own layout only while none is:
+ *   serving = sum_{j <= 4} C(8, j) u^(8 - j) (1 - u)^j,   own layout = u^8.
+ * With a restart time, both step modes agree and no request is lost; a request too long for the
+ * degraded KV cache waits for a replica that can hold it; repairs quicker than two restarts are
+ * waited for. */
+static void test_degraded(void) {
+  const double mtbf_h = 4, repair_h = 0.8, hours = 3000;
+  tf_failure_class gpu;
+  TF_CHECK_INT(tf_failure_class_default(TF_FAILURE_GPU, 24, &gpu), 0);
+  gpu.ttf = tf_failure_ttf_mtbf(mtbf_h * 3600);
+  gpu.repair.time = (tf_dist){.kind = TF_DIST_DETERMINISTIC, .mean = repair_h * 3600};
+  gpu.repair.spares = 0;
+  tf_serving_class c;
+  poisson src = {.rate_per_s = 0.005, .input = 600, .output = 150, .spread = true};
+  tf_serving_config cfg = moe_config(&c, &src, 400000, false);
+  cfg.pool.degraded = cfg.pool.perf;
+  cfg.pool.degraded.layout.dp = 4;
+  cfg.pool.degraded.layout.ep = 4;
+  cfg.pool.degraded_kv_tokens = 1000;
+  cfg.series_interval_ns = 0;
+  cfg.duration_ns = (int64_t)(hours * 3600e9);
+  cfg.warmup_ns = (int64_t)(3600e9);
+  cfg.failures = &gpu;
+  cfg.n_failures = 1;
+  tf_serving_result r;
+  TF_CHECK_INT(tf_serving_run(&cfg, 13, &r, NULL), 0);
+  double u = mtbf_h / (mtbf_h + repair_h), serving = 0, own = pow(u, 8), binom = 1;
+  for (int j = 0; j <= 4; j++) {
+    serving += binom * pow(u, 8 - j) * pow(1 - u, j);
+    binom = binom * (8 - j) / (j + 1);
+  }
+  printf("  degraded mode: serving %.4f of the time (theory %.4f), in the degraded layout %.4f "
+         "(theory %.4f); %llu restarts, %llu failures\n",
+         r.availability, serving, r.degraded_fraction, serving - own,
+         (unsigned long long)r.reconfigurations, (unsigned long long)r.failures);
+  /* Standard errors as in test_failures: episodes at about 8 / MTBF lasting about MTTR. */
+  double se = repair_h * sqrt(8 / (mtbf_h * hours)) / sqrt(3);
+  TF_CHECK_NEAR(r.availability, serving, 4.5 * se);
+  TF_CHECK_NEAR(r.degraded_fraction, serving - own, 4.5 * se);
+  TF_CHECK(r.reconfigurations > 0);
+  TF_CHECK_INT(r.requests_arrived, r.requests_finished + r.requests_in_flight + r.requests_rejected);
+  tf_serving_result_fini(&r);
+
+  /* Busier traffic, frequent failures, a 2-minute restart: both step modes agree. Some prompts
+   * need more KV than the degraded layout holds (1,000 tokens): they go elsewhere or wait. */
+  gpu.ttf = tf_failure_ttf_mtbf(1800);
+  gpu.repair.time = (tf_dist){.kind = TF_DIST_DETERMINISTIC, .mean = 600};
+  cfg.reconfigure_ns = 120000000000;
+  poisson busy = {.rate_per_s = 3, .input = 500, .output = 150, .spread = true};
+  cfg = (tf_serving_config){0};
+  tf_serving_result m[2];
+  for (int exact = 0; exact < 2; exact++) {
+    busy.last_ns = 0;
+    cfg = moe_config(&c, &busy, 400000, exact);
+    cfg.pool.degraded = cfg.pool.perf;
+    cfg.pool.degraded.layout.dp = 4;
+    cfg.pool.degraded.layout.ep = 4;
+    cfg.pool.degraded_kv_tokens = 1000;
+    cfg.reconfigure_ns = 120000000000;
+    cfg.duration_ns = (int64_t)(2 * 3600e9);
+    cfg.failures = &gpu;
+    cfg.n_failures = 1;
+    TF_CHECK_INT(tf_serving_run(&cfg, 17, &m[exact], NULL), 0);
+  }
+  printf("  degraded mode, both step modes: serving %.4f, degraded %.4f, %llu restarts, %llu "
+         "retried, %llu completed\n",
+         m[0].availability, m[0].degraded_fraction, (unsigned long long)m[0].reconfigurations,
+         (unsigned long long)m[0].requests_retried, (unsigned long long)m[0].total.completed);
+  TF_CHECK(m[0].reconfigurations > 5 && m[0].degraded_fraction > 0.05);
+  TF_CHECK(memcmp(&m[0].total, &m[1].total, sizeof m[0].total) == 0);
+  TF_CHECK(m[0].availability == m[1].availability &&
+           m[0].degraded_fraction == m[1].degraded_fraction);
+  TF_CHECK(m[0].tokens_lost == m[1].tokens_lost && m[0].reconfigurations == m[1].reconfigurations);
+  TF_CHECK_INT(m[0].requests_arrived,
+               m[0].requests_finished + m[0].requests_in_flight + m[0].requests_rejected);
+  TF_CHECK_INT(m[0].prefill_tokens_done + m[0].prefill_tokens_left,
+               m[0].prompt_tokens_admitted + m[0].recompute_tokens);
+  tf_serving_result_fini(&m[0]);
+  tf_serving_result_fini(&m[1]);
+
+  /* Repairs (10 min) shorter than two restarts (2 x 6 min): waiting is quicker, so no replica
+   * restarts, and the run is the one without a degraded layout. */
+  cfg.exact_steps = false;
+  cfg.reconfigure_ns = 360000000000;
+  busy.last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(&cfg, 17, &m[0], NULL), 0);
+  cfg.pool.degraded_kv_tokens = 0;
+  busy.last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(&cfg, 17, &m[1], NULL), 0);
+  TF_CHECK(m[0].reconfigurations == 0 && m[0].degraded_fraction == 0);
+  TF_CHECK(memcmp(&m[0].total, &m[1].total, sizeof m[0].total) == 0);
+  TF_CHECK(m[0].availability == m[1].availability);
+  tf_serving_result_fini(&m[0]);
+  tf_serving_result_fini(&m[1]);
+  cfg.pool.degraded_kv_tokens = 1000;
+
+  /* A degraded layout as large as the replica, or on another GPU, is refused. */
+  cfg.pool.degraded.layout.dp = 8;
+  TF_CHECK_INT(tf_serving_config_check(&cfg), TF_ERANGE);
+  cfg.pool.degraded.layout.dp = 4;
+  cfg.pool.degraded.hw.gpu = tf_catalog_find_gpu(cat, "h100-sxm");
+  TF_CHECK_INT(tf_serving_config_check(&cfg), TF_EINVAL);
+  cfg.pool.degraded.hw.gpu = cfg.pool.perf.hw.gpu;
+  cfg.reconfigure_ns = -1;
+  TF_CHECK_INT(tf_serving_config_check(&cfg), TF_ERANGE);
+}
+
+/* Runs cfg coalesced and step by step from the same seed, checks that they agree on everything
+ * power and traffic, and releases both (the caller reads co's scalars before the next run). */
+static void run_both_modes(tf_serving_config *cfg, poisson *src, uint64_t seed,
+                           tf_serving_result *co, tf_serving_result *ex) {
+  cfg->exact_steps = false;
+  src->last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(cfg, seed, co, NULL), 0);
+  cfg->exact_steps = true;
+  src->last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(cfg, seed, ex, NULL), 0);
+  cfg->exact_steps = false;
+  TF_CHECK(memcmp(&co->total, &ex->total, sizeof co->total) == 0);
+  TF_CHECK(co->it_energy_j == ex->it_energy_j && co->cap_changes == ex->cap_changes);
+  TF_CHECK(co->capped_fraction == ex->capped_fraction);
+  tf_serving_result_fini(co);
+  tf_serving_result_fini(ex);
+}
+
+/* Dynamic capping (docs/POWER.md): one long prompt on one of four replicas, the site at 70% of
+ * the nameplate. The envelope policy holds the busy replica to the equal share for the whole
+ * prompt; the dynamic controller starts from that share and, at its first tick (1 s), lends the
+ * busy GPUs what the six idle ones leave above their floors: every pass from the first one
+ * starting at or after the tick runs at the lent cap. Both by hand, pass by pass, to the ns. A
+ * busy random workload: the caps of the passes never add up to more than the envelope (peak
+ * interval power within it), both step modes agree to the joule, disaggregated too; a fleet
+ * inside its envelope is never capped and the controller changes nothing. */
+static void test_dynamic_caps(void) {
+  tf_perf_config pc = perf("llama-3.1-70b", "h100-sxm", 2, 1, 1, TF_PREC_FP8);
+  const tf_catalog_system *sys = tf_catalog_find_system(cat, "hgx-h100");
+  const tf_catalog_gpu *g = pc.hw.gpu;
+  const tf_power_profile *prof = tf_power_profile_default();
+  const int64_t s_ns = 1000000000, chunks = 10, arrival = s_ns / 2;
+  single one = {.at = arrival, .input = 8192 * chunks, .output = 1};
+  tf_serving_class cls = {.name = "long", .source = {single_next, &one}};
+  double host_w = tf_power_host_w(sys) / 8 * 2;
+  double full_w = 4 * (2 * g->tdp_w + host_w), budget = 0.7 * full_w - 4 * host_w;
+  tf_serving_config cfg = {
+      .classes = &cls,
+      .n_classes = 1,
+      .pool = {.perf = pc, .replicas = 4, .max_batch_seqs = 8, .kv_tokens = 8192 * chunks + 16,
+               .system = sys},
+      .warmup_ns = s_ns / 10,
+      .duration_ns = 60 * s_ns,
+      .power_profile = prof,
+      .cap_policy = TF_CAP_ENVELOPE,
+      .it_envelope_w = 0.7 * full_w,
+      .cap_period_ns = s_ns,
+  };
+  double equal = budget / 8;
+  double floor_w = g->idle_power_w + (g->tdp_w - g->idle_power_w) *
+                                         pow(prof->min_clock, prof->clock_exponent);
+  double lent = fmin(g->tdp_w, (budget - 6 * floor_w) / 2);
+  int64_t t_env = arrival, t_dyn = arrival;
+  for (int64_t c = 0; c < chunks; c++) {
+    t_env += capped_prefill_ns(&pc, 8192.0 * (double)c, 8192, equal);
+    t_dyn += capped_prefill_ns(&pc, 8192.0 * (double)c, 8192,
+                               t_dyn >= s_ns ? (lent >= g->tdp_w ? INFINITY : lent) : equal);
+  }
+  tf_serving_result env, dyn;
+  TF_CHECK_INT(tf_serving_run(&cfg, 3, &env, NULL), 0);
+  cfg.cap_policy = TF_CAP_DYNAMIC;
+  one.done = false;
+  TF_CHECK_INT(tf_serving_run(&cfg, 3, &dyn, NULL), 0);
+  double ttft_env = (double)(t_env - arrival) * 1e-9, ttft_dyn = (double)(t_dyn - arrival) * 1e-9;
+  printf("  dynamic capping: one 81,920-token prompt, equal share %.1f W, lent %.1f W (floor "
+         "%.1f W): TTFT %.4f s (hand %.4f s) against %.4f s (hand %.4f s) under the envelope "
+         "policy; %llu cap changes\n",
+         equal, lent, floor_w, dyn.total.ttft.mean, ttft_dyn, env.total.ttft.mean, ttft_env,
+         (unsigned long long)dyn.cap_changes);
+  TF_CHECK_INT(env.total.completed, 1);
+  TF_CHECK_INT(dyn.total.completed, 1);
+  TF_CHECK_NEAR(env.total.ttft.mean, ttft_env, 1e-12);
+  TF_CHECK_NEAR(dyn.total.ttft.mean, ttft_dyn, 1e-12);
+  TF_CHECK(ttft_dyn < 0.97 * ttft_env);
+  TF_CHECK_NEAR(dyn.gpu_cap_w, equal, 1e-9 * equal); /* the share when every GPU steps */
+  TF_CHECK(dyn.cap_changes >= 2); /* lent at the first tick, taken back after the prompt */
+  tf_serving_result_fini(&env);
+  tf_serving_result_fini(&dyn);
+
+  /* Busy random traffic, decode-heavy so that ticks cut coalesced runs. */
+  poisson src = {.rate_per_s = 2, .input = 2000, .output = 100, .spread = true};
+  cls = (tf_serving_class){.name = "chat", .source = {poisson_next, &src}};
+  cfg.pool.kv_tokens = 200000;
+  cfg.pool.max_batch_seqs = 64;
+  cfg.duration_ns = 20 * s_ns;
+  cfg.series_interval_ns = s_ns / 10;
+  cfg.cap_period_ns = s_ns / 4;
+  tf_serving_result co, ex;
+  run_both_modes(&cfg, &src, 4, &co, &ex);
+  printf("  dynamic capping, random traffic: %llu cap changes, capped %.3f of stepping, mean "
+         "clock %.4f, peak interval IT power %.0f W of envelope %.0f W; %llu iterations in %llu "
+         "events\n",
+         (unsigned long long)co.cap_changes, co.capped_fraction, co.mean_clock, co.it_power_peak_w,
+         0.7 * full_w, (unsigned long long)co.iterations, (unsigned long long)co.runs);
+  TF_CHECK(co.cap_changes > 5 && co.capped_fraction > 0.1);
+  TF_CHECK(co.it_power_peak_w <= 0.7 * full_w * (1 + 1e-6)); /* uJ and ns rounding */
+  TF_CHECK(co.runs < co.iterations);
+
+  /* Disaggregated: one prefill replica, three decoding; both modes agree. */
+  cfg.disaggregated = true;
+  cfg.pool.replicas = 1;
+  cfg.decode_pool = cfg.pool;
+  cfg.decode_pool.replicas = 3;
+  run_both_modes(&cfg, &src, 5, &co, &ex);
+  TF_CHECK(co.cap_changes > 0 && co.it_power_peak_w <= 0.7 * full_w * (1 + 1e-6));
+
+  /* Inside the envelope: never capped, no change, the same as without caps. */
+  cfg.disaggregated = false;
+  cfg.pool.replicas = 4;
+  cfg.it_envelope_w = full_w;
+  tf_serving_result free_run, none;
+  src.last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(&cfg, 4, &free_run, NULL), 0);
+  cfg.cap_policy = TF_CAP_NONE;
+  src.last_ns = 0;
+  TF_CHECK_INT(tf_serving_run(&cfg, 4, &none, NULL), 0);
+  TF_CHECK(isinf(free_run.gpu_cap_w) && free_run.cap_changes == 0);
+  TF_CHECK(free_run.capped_fraction == 0);
+  TF_CHECK(memcmp(&free_run.total, &none.total, sizeof none.total) == 0);
+  tf_serving_result_fini(&free_run);
+  tf_serving_result_fini(&none);
+
+  /* An envelope that cannot keep every GPU at its floor is refused. */
+  cfg.cap_policy = TF_CAP_DYNAMIC;
+  cfg.it_envelope_w = 4 * host_w + 8 * floor_w * 0.99;
+  TF_CHECK_INT(tf_serving_run(&cfg, 4, &none, NULL), TF_ERANGE);
+  cfg.it_envelope_w = 0.7 * full_w;
+  cfg.cap_period_ns = 0;
+  TF_CHECK_INT(tf_serving_config_check(&cfg), TF_ERANGE);
+}
+
 /* Facility power under a PUE model (docs/POWER.md): a constant model gives exactly IT x PUE, as
  * the plain pue does; one that varies with load and outside temperature integrates over the time
  * series to the hand sum of IT energy_k x PUE(load_k, T_k), the interval's temperature excess
@@ -725,8 +982,10 @@ int main(void) {
   test_disaggregated();
   test_energy();
   test_power_caps();
+  test_dynamic_caps();
   test_pue();
   test_failures();
+  test_degraded();
   test_shared_crews();
   test_determinism_and_errors();
   tf_catalog_destroy(cat);
