@@ -1,8 +1,9 @@
 /* Failure and repair of the fleet's components: time-to-failure distributions (exponential,
  * Weibull), component classes with published default rates, a failure process per class that
  * says which instance fails when, and a repair shop (spares, and crews working one FIFO line,
- * its own or a team's shared by several classes) that says when the capacity comes back. The module reports instances; what depends on a failed instance (its
- * replica, its node's GPUs) is the caller's business. See docs/FAILURES.md. */
+ * its own or a team's shared by several classes) that says when the capacity comes back. The
+ * module reports instances; what depends on a failed instance (its replica, its node's GPUs) is
+ * the caller's business. See docs/FAILURES.md. */
 #ifndef TF_FAILURE_H
 #define TF_FAILURE_H
 

@@ -1147,7 +1147,8 @@ static int cut_at(fleet *f, int32_t ri, const cut_point *c) {
     return 0;
   r->iters = c->m;
   int rc = tf_engine_cancel(f->e, r->ev);
-  return rc ? rc : tf_engine_schedule(f->e, c->t, PRIO_STEP, f->self, EV_STEP, (uint64_t)ri, &r->ev);
+  return rc ? rc
+            : tf_engine_schedule(f->e, c->t, PRIO_STEP, f->self, EV_STEP, (uint64_t)ri, &r->ev);
 }
 
 /* Cuts r's decode run at the first iteration boundary at or after now when the request now at
