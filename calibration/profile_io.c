@@ -544,6 +544,8 @@ static int read_db(const char *path, tf_profile *out) {
     char *gpu = device_value(db, "catalog_gpu"), *device = device_value(db, "gpu_name");
     if (gpu && device)
       name = format_name("fitted for %s from %s (%s)", gpu, device, path);
+    if (gpu)
+      snprintf(out->catalog_gpu, sizeof out->catalog_gpu, "%s", gpu);
     free(gpu);
     free(device);
   }

@@ -36,12 +36,15 @@ int tf_profile_write_csv(const char *dir, const tf_fit *f);
  * their name and source point into this struct (source: one line per field, "gemm_eff: fit of 72
  * gemm rows, rms 1.4%" or "attn_eff: default (docs/PERF_MODEL.md); not measured yet"). param
  * holds every parameter: as read where the file has it (fitted where its source is not the
- * default's), else as tf_fit_defaults(NULL, ...) leaves it. Owned: release with
- * tf_profile_fini. */
+ * default's), else as tf_fit_defaults(NULL, ...) leaves it. catalog_gpu is the catalogue GPU
+ * whose peaks the fit used (the database's device table, key catalog_gpu; tf_fit.gpu when it was
+ * written), "" when the file does not say (a profile.csv holds the parameters only). Owned:
+ * release with tf_profile_fini. */
 typedef struct tf_profile {
   tf_gpu_profile gpu;
   tf_power_profile power;
   tf_fit_param param[TF_FIT_N_PARAMS];
+  char catalog_gpu[sizeof ((tf_fit *)0)->gpu];
   char *name, *gpu_source, *power_source;
 } tf_profile;
 

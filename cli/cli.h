@@ -40,6 +40,14 @@ const char *tf_cli_nearest(const char *word, const char *const *candidates, size
 struct tf_scenario;
 int tf_cli_load_scenario(const tf_cli_scenario_args *a, const char *cmd, struct tf_scenario *s);
 
+/* Resolves the scenario's serving.profile (its file, or the profile its name finds in
+ * $TOKENFAB_PROFILE_PATH's folders, then the shipped profiles/), reads it, checks it was fitted
+ * for the serving system's GPU and attaches it as s->fitted_profile; nothing without
+ * serving.profile. Problems go to d at serving.profile's value. 0; TF_EPARSE when d holds the
+ * reason; TF_ENOMEM. (cli/profile.c) */
+struct tf_diags;
+int tf_cli_profile_attach(struct tf_scenario *s, struct tf_diags *d);
+
 /* tf_cli_parse_scenario_args then tf_cli_load_scenario, argv[0] naming the subcommand. */
 int tf_cli_open_scenario(int argc, char **argv, struct tf_scenario *s);
 
@@ -87,5 +95,27 @@ int tf_cli_sweep(int argc, char **argv);
 int tf_cli_merge(int argc, char **argv);
 int tf_cli_report(int argc, char **argv);
 int tf_cli_fit(int argc, char **argv);
+int tf_cli_calibrate(int argc, char **argv);
+
+/* What fit and calibrate take (cli/fit.c): a measurement folder fitted into a GPU profile. */
+typedef struct tf_cli_fit_opts {
+  const char *dir;         /* the measurement folder (fit's argument; calibrate's own folder) */
+  const char *gpu;         /* --gpu; NULL: the catalogue GPU device.csv's gpu_name matches */
+  const char *out;         /* --out: the profile database */
+  const char *csv;         /* --csv: where profile.csv and fits.csv go; NULL: none written */
+  const char *catalog_dir; /* --catalog-dir, else the default */
+  const char *keep;        /* calibrate's --keep DIR: measure there and keep the files */
+  bool quick;              /* calibrate's --quick: the small sweep */
+} tf_cli_fit_opts;
+
+/* Parses fit's or calibrate's arguments (argv[0] says which: calibrate takes no folder, and
+ * --quick and --keep besides) into *o; out and csv stay NULL unless given, the command's defaults
+ * being its own. TF_EXIT_OK, or TF_EXIT_USAGE after printing why. */
+int tf_cli_fit_parse(int argc, char **argv, tf_cli_fit_opts *o);
+
+/* Reads o->dir's measurements, fits them against the catalogue GPU and writes the profile to
+ * o->out (and o->csv), as `tokenfab fit` does: the table on standard output, problems and what
+ * was written on standard error as `tokenfab CMD: ...`. Returns the exit status. */
+int tf_cli_fit_folder(const char *cmd, const tf_cli_fit_opts *o);
 
 #endif

@@ -36,6 +36,8 @@ int tf_cli_load_scenario(const tf_cli_scenario_args *a, const char *cmd, tf_scen
     return TF_EXIT_FAILURE;
   }
   int rc = tf_scenario_load(a->file, a->sets, a->n_sets, a->catalog_dir, s, d);
+  if (rc == 0 && (rc = tf_cli_profile_attach(s, d)) != 0)
+    tf_scenario_destroy(s);
   tf_diags_sort(d);
   tf_diags_print(d, stderr);
   size_t errors = tf_diags_error_count(d);
@@ -120,6 +122,8 @@ static void print_header(FILE *f, const tf_scenario *s) {
               power_w > it_w ? ": OVER THE ENVELOPE" : "");
     fputc('\n', f);
   }
+  if (s->fitted_profile.gpu) /* without serving.profile, the defaults go unsaid as before */
+    fprintf(f, "profile    %s\n", s->fitted_profile.gpu->name);
   if (s->model.present) {
     const tf_catalog_model *m = s->model.entry;
     fprintf(f, "model      %s", s->model.name);

@@ -1,6 +1,9 @@
-/* The fit subcommand: a calibration's measurement folder fitted into a GPU profile. */
+/* The fit subcommand: a calibration's measurement folder fitted into a GPU profile; calibrate
+ * (cli/calibrate.c) measures a folder first and fits it here. */
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,8 +18,6 @@
 #include "fit.h"
 #include "measurements.h"
 #include "profile_io.h"
-
-static const char cmd[] = "fit";
 
 static void print_problem(void *ctx, const char *file, int line, const char *msg) {
   (void)ctx;
@@ -161,64 +162,90 @@ static void print_fit(const char *dir, const tf_meas *m, const tf_catalog_gpu *g
   }
 }
 
-/* ---- The command ---- */
+/* ---- The command line (fit's, and calibrate's, which adds two options) ---- */
 
-typedef struct fit_args {
-  const char *dir, *gpu, *out, *csv, *catalog_dir;
-} fit_args;
+/* Value options: fit takes the first N_FIT_OPTIONS, calibrate all. */
+static const char *const value_options[] = {"--gpu", "--out", "--csv", "--catalog-dir", "--keep"};
+static const char *const value_wants[] = {"a catalogue GPU name, as in --gpu h100-sxm",
+                                          "a database file, as in --out h100.db", "a folder",
+                                          "a folder", "a folder, as in --keep calib-h100"};
+enum { N_VALUE_OPTIONS = sizeof value_options / sizeof value_options[0], N_FIT_OPTIONS = 4 };
+static const char quick_option[] = "--quick";
 
-static int parse_args(int argc, char **argv, fit_args *a) {
-  static const char *const options[] = {"--gpu", "--out", "--csv", "--catalog-dir"};
-  enum { N_OPTIONS = sizeof options / sizeof options[0] };
-  const char **slots[N_OPTIONS] = {&a->gpu, &a->out, &a->csv, &a->catalog_dir};
-  static const char *const wants[N_OPTIONS] = {"a catalogue GPU name, as in --gpu h100-sxm",
-                                               "a database file, as in --out h100.db",
-                                               "a folder", "a folder"};
-  *a = (fit_args){0};
+static const char **value_slot(tf_cli_fit_opts *o, int i) {
+  const char **slots[N_VALUE_OPTIONS] = {&o->gpu, &o->out, &o->csv, &o->catalog_dir, &o->keep};
+  return slots[i];
+}
+
+/* Reports an unknown option of cmd, suggesting the nearest it takes. TF_EXIT_USAGE. */
+static int unknown_option(const char *cmd, const char *arg, bool calibrate) {
+  const char *known[N_VALUE_OPTIONS + 1];
+  size_t n = 0;
+  for (int o = 0; o < (calibrate ? N_VALUE_OPTIONS : N_FIT_OPTIONS); o++)
+    known[n++] = value_options[o];
+  if (calibrate)
+    known[n++] = quick_option;
+  char name[64];
+  snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+  const char *near = tf_cli_nearest(name, known, n);
+  fprintf(stderr, "tokenfab %s: unknown option '%s'", cmd, name);
+  if (near)
+    fprintf(stderr, "; did you mean '%s'?", near);
+  fprintf(stderr, "\nRun 'tokenfab help %s' for its usage.\n", cmd);
+  return TF_EXIT_USAGE;
+}
+
+int tf_cli_fit_parse(int argc, char **argv, tf_cli_fit_opts *a) {
+  const char *cmd = argv[0];
+  const bool calibrate = strcmp(cmd, "calibrate") == 0;
+  const int n_options = calibrate ? N_VALUE_OPTIONS : N_FIT_OPTIONS;
+  *a = (tf_cli_fit_opts){0};
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     bool matched = false;
-    for (int o = 0; o < N_OPTIONS && !matched; o++) {
+    for (int o = 0; o < n_options && !matched; o++) {
       const char *value = NULL;
-      if (!tf_cli_option(argc, argv, &i, options[o], &value))
+      if (!tf_cli_option(argc, argv, &i, value_options[o], &value))
         continue;
       matched = true;
       if (!value || !*value) {
         fprintf(stderr, "tokenfab %s: %s needs %s\nRun 'tokenfab help %s' for its usage.\n", cmd,
-                options[o], wants[o], cmd);
+                value_options[o], value_wants[o], cmd);
         return TF_EXIT_USAGE;
       }
-      *slots[o] = value;
+      *value_slot(a, o) = value;
     }
     if (matched)
       continue;
-    if (arg[0] == '-' && arg[1] != '\0') {
-      char name[64];
-      snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
-      const char *near = tf_cli_nearest(name, options, N_OPTIONS);
-      fprintf(stderr, "tokenfab %s: unknown option '%s'", cmd, name);
-      if (near)
-        fprintf(stderr, "; did you mean '%s'?", near);
-      fprintf(stderr, "\nRun 'tokenfab help %s' for its usage.\n", cmd);
-      return TF_EXIT_USAGE;
+    if (calibrate && strcmp(arg, quick_option) == 0) {
+      a->quick = true;
+      continue;
     }
+    if (arg[0] == '-' && arg[1] != '\0')
+      return unknown_option(cmd, arg, calibrate);
+    if (calibrate)
+      return tf_cli_usage_error(cmd, "unexpected argument '%s' (calibrate measures the GPU it "
+                                "runs on into a temporary folder, or into --keep DIR)", arg);
     if (a->dir)
       return tf_cli_usage_error(cmd, "expected one measurement folder, got a second: '%s'", arg);
     a->dir = arg;
   }
-  if (!a->dir)
+  if (!a->dir && !calibrate)
     return tf_cli_usage_error(cmd,
                               "expected a measurement folder, as in: tokenfab fit DIR%s "
-                              "(the --out DIR of tokenfab calibrate)",
+                              "(the --out DIR of tokenfab-calibrate)",
                               "");
   if (!a->catalog_dir)
     a->catalog_dir = tf_cli_default_catalog_dir();
   return TF_EXIT_OK;
 }
 
+/* ---- Fitting a folder ---- */
+
 /* Picks the catalogue GPU: --gpu, else the one device.csv's gpu_name matches. NULL after
  * printing why (exit 2). */
-static const tf_catalog_gpu *pick_gpu(const tf_catalog *c, const tf_meas *m, const char *name) {
+static const tf_catalog_gpu *pick_gpu(const char *cmd, const tf_catalog *c, const tf_meas *m,
+                                      const char *name) {
   if (name) {
     const tf_catalog_gpu *g = tf_catalog_find_gpu(c, name);
     if (!g) {
@@ -244,94 +271,46 @@ static const tf_catalog_gpu *pick_gpu(const tf_catalog *c, const tf_meas *m, con
   return NULL;
 }
 
-/* Writes the profile: the database and the CSV files. TF_EXIT_OK or TF_EXIT_FAILURE. */
-static int write_profile(const fit_args *a, const tf_meas *m, const tf_fit *f) {
-  char db[4096];
-  const char *out = a->out;
-  if (!out) {
-    int n = snprintf(db, sizeof db, "%s/profile.db", a->dir);
-    if (n < 0 || (size_t)n >= sizeof db) {
-      fprintf(stderr, "tokenfab %s: the folder name %s is too long\n", cmd, a->dir);
-      return TF_EXIT_FAILURE;
-    }
-    out = db;
-  }
-  const char *csv = a->csv ? a->csv : a->dir;
-  if (a->csv && mkdir(csv, 0777) != 0 && errno != EEXIST) {
+/* Writes the profile: the database, and the CSV files when a->csv names a folder. TF_EXIT_OK or
+ * TF_EXIT_FAILURE. */
+static int write_profile(const char *cmd, const tf_cli_fit_opts *a, const tf_meas *m,
+                         const tf_fit *f) {
+  const char *csv = a->csv;
+  if (csv && mkdir(csv, 0777) != 0 && errno != EEXIST) {
     fprintf(stderr, "tokenfab %s: cannot create the folder %s: %s\n", cmd, csv, strerror(errno));
     return TF_EXIT_FAILURE;
   }
-  if (tf_profile_write_db(out, m, f) != 0) {
+  if (tf_profile_write_db(a->out, m, f) != 0) {
     fprintf(stderr, "tokenfab %s: %s\n", cmd, tf_err_reason());
     return TF_EXIT_FAILURE;
   }
-  if (tf_profile_write_csv(csv, f) != 0) {
+  if (csv && tf_profile_write_csv(csv, f) != 0) {
     fprintf(stderr, "tokenfab %s: %s\n", cmd, tf_err_reason());
     return TF_EXIT_FAILURE;
   }
-  fprintf(stderr, "tokenfab %s: wrote %s, %s/profile.csv and %s/fits.csv\n", cmd, out, csv, csv);
+  if (csv)
+    fprintf(stderr, "tokenfab %s: wrote %s, %s/profile.csv and %s/fits.csv\n", cmd, a->out, csv,
+            csv);
+  else
+    fprintf(stderr, "tokenfab %s: wrote %s\n", cmd, a->out);
   return TF_EXIT_OK;
 }
 
-int tf_cli_fit(int argc, char **argv) {
-  fit_args a;
-  int status = parse_args(argc, argv, &a);
-  if (status != TF_EXIT_OK)
-    return status;
-
-  tf_meas *m = NULL;
-  int rc = tf_meas_load(a.dir, &m, print_problem, NULL);
-  if (rc == TF_ENOMEM) {
-    fprintf(stderr, "tokenfab %s: out of memory\n", cmd);
-    return TF_EXIT_FAILURE;
-  }
-  if (rc) {
-    fprintf(stderr, "tokenfab %s: the measurements in %s cannot be used (every problem is listed "
-            "above; docs/CALIBRATION.md describes the files)\n", cmd, a.dir);
-    return TF_EXIT_USAGE;
-  }
-
-  tf_diags *d = NULL;
-  tf_catalog *c = NULL;
-  if (tf_diags_create(&d) != 0) {
-    tf_meas_destroy(m);
-    fprintf(stderr, "tokenfab %s: out of memory\n", cmd);
-    return TF_EXIT_FAILURE;
-  }
-  rc = tf_catalog_open(a.catalog_dir, &c, d);
-  tf_diags_sort(d);
-  tf_diags_print(d, stderr);
-  tf_diags_destroy(d);
-  if (rc) {
-    tf_meas_destroy(m);
-    if (rc == TF_ENOMEM) {
-      fprintf(stderr, "tokenfab %s: out of memory\n", cmd);
-      return TF_EXIT_FAILURE;
-    }
-    fprintf(stderr, "tokenfab %s: the catalogue in %s has errors\n", cmd, a.catalog_dir);
-    return TF_EXIT_USAGE;
-  }
-
-  const tf_catalog_gpu *g = pick_gpu(c, m, a.gpu);
-  if (!g) {
-    tf_catalog_destroy(c);
-    tf_meas_destroy(m);
-    return TF_EXIT_USAGE;
-  }
-
+/* Fits m against g and writes the profile. The exit status. */
+static int fit_and_write(const char *cmd, const tf_cli_fit_opts *a, const tf_meas *m,
+                         const tf_catalog_gpu *g) {
   tf_fit *f = malloc(sizeof *f);
   if (!f) {
-    tf_catalog_destroy(c);
-    tf_meas_destroy(m);
     fprintf(stderr, "tokenfab %s: out of memory\n", cmd);
     return TF_EXIT_FAILURE;
   }
-  rc = tf_fit_run(m, g, f);
+  int status;
+  int rc = tf_fit_run(m, g, f);
   if (rc == TF_ENOMEM || rc == TF_EINVAL) {
     fprintf(stderr, "tokenfab %s: %s\n", cmd, rc == TF_ENOMEM ? "out of memory" : f->why);
     status = rc == TF_ENOMEM ? TF_EXIT_FAILURE : TF_EXIT_USAGE;
   } else {
-    print_fit(a.dir, m, g, f);
+    print_fit(a->dir, m, g, f);
     if (rc == TF_ENUMERIC) {
       /* The data were read but do not support a profile: a failure, not bad input. */
       if (f->n_refused == 0)
@@ -342,11 +321,70 @@ int tf_cli_fit(int argc, char **argv) {
       fprintf(stderr, "tokenfab %s: no profile written\n", cmd);
       status = TF_EXIT_FAILURE;
     } else {
-      status = write_profile(&a, m, f);
+      status = write_profile(cmd, a, m, f);
     }
   }
   free(f);
+  return status;
+}
+
+int tf_cli_fit_folder(const char *cmd, const tf_cli_fit_opts *a) {
+  assert(a->dir && a->out && a->catalog_dir);
+  tf_meas *m = NULL;
+  int rc = tf_meas_load(a->dir, &m, print_problem, NULL);
+  if (rc == TF_ENOMEM) {
+    fprintf(stderr, "tokenfab %s: out of memory\n", cmd);
+    return TF_EXIT_FAILURE;
+  }
+  if (rc) {
+    fprintf(stderr, "tokenfab %s: the measurements in %s cannot be used (every problem is listed "
+            "above; docs/CALIBRATION.md describes the files)\n", cmd, a->dir);
+    return TF_EXIT_USAGE;
+  }
+
+  tf_diags *d = NULL;
+  tf_catalog *c = NULL;
+  if (tf_diags_create(&d) != 0) {
+    tf_meas_destroy(m);
+    fprintf(stderr, "tokenfab %s: out of memory\n", cmd);
+    return TF_EXIT_FAILURE;
+  }
+  rc = tf_catalog_open(a->catalog_dir, &c, d);
+  tf_diags_sort(d);
+  tf_diags_print(d, stderr);
+  tf_diags_destroy(d);
+  int status;
+  if (rc == TF_ENOMEM) {
+    fprintf(stderr, "tokenfab %s: out of memory\n", cmd);
+    status = TF_EXIT_FAILURE;
+  } else if (rc) {
+    fprintf(stderr, "tokenfab %s: the catalogue in %s has errors\n", cmd, a->catalog_dir);
+    status = TF_EXIT_USAGE;
+  } else {
+    const tf_catalog_gpu *g = pick_gpu(cmd, c, m, a->gpu);
+    status = g ? fit_and_write(cmd, a, m, g) : TF_EXIT_USAGE;
+  }
   tf_catalog_destroy(c);
   tf_meas_destroy(m);
   return status;
+}
+
+int tf_cli_fit(int argc, char **argv) {
+  tf_cli_fit_opts a;
+  int status = tf_cli_fit_parse(argc, argv, &a);
+  if (status != TF_EXIT_OK)
+    return status;
+  /* Defaults: the profile beside the measurements it was fitted from. */
+  char db[PATH_MAX];
+  if (!a.out) {
+    int n = snprintf(db, sizeof db, "%s/profile.db", a.dir);
+    if (n < 0 || (size_t)n >= sizeof db) {
+      fprintf(stderr, "tokenfab fit: the folder name %s is too long\n", a.dir);
+      return TF_EXIT_FAILURE;
+    }
+    a.out = db;
+  }
+  if (!a.csv)
+    a.csv = a.dir;
+  return tf_cli_fit_folder("fit", &a);
 }

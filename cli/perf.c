@@ -41,7 +41,7 @@ int tf_cli_perf_config(const tf_scenario *s, tf_perf_config *cfg) {
       .model = s->model.entry,
       .hw = {.gpu = sys->gpu_entry,
              .scale_up_domain = sys->has.scale_up_domain ? sys->scale_up_domain : sys->gpus},
-      .profile = tf_gpu_profile_default(),
+      .profile = s->fitted_profile.gpu ? s->fitted_profile.gpu : tf_gpu_profile_default(),
       .layout = s->serving.layout,
       .precision = s->serving.precision,
       .speculation = s->serving.speculation,

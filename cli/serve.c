@@ -331,7 +331,8 @@ int tf_cli_serve(tf_scenario *s, const tf_cli_run_opts *o) {
       .exact_steps = o->exact_steps,
       .series_interval_ns = o->series_ns > 0 ? o->series_ns
                                              : record_series_ns(s->duration_ns - s->warmup_ns),
-      .power_profile = tf_power_profile_default(),
+      .power_profile = s->fitted_profile.power ? s->fitted_profile.power
+                                               : tf_power_profile_default(),
       .cap_policy = s->site.present ? s->site.capping : TF_CAP_NONE,
       .gpu_cap_w = s->site.gpu_cap_w,
       .cap_period_ns = s->site.cap_period_ns,

@@ -218,6 +218,7 @@ static const tf_schema service_schema = {"queue.service", service_fields, S_N};
 
 typedef struct serving_raw {
   char *system;
+  char *profile;
   int64_t tp, dp, ep, pp; /* in tf_scenario_layout_key order */
   int overlap;            /* index in bool_names: 0 false, 1 true */
   double memory_utilisation;
@@ -231,7 +232,7 @@ static const char *const bool_names[] = {"false", "true", NULL};
 /* SV_TP .. SV_PP follow tf_scenario_layout_key, so where[SV_TP + k] is layout key k's value. */
 enum { SV_SYSTEM, SV_TP, SV_DP, SV_EP, SV_PP, SV_OVERLAP, SV_PRECISION, SV_SPECULATION,
        SV_ROUTING, SV_MEMORY, SV_MAX_BATCH, SV_REPLICAS, SV_MAX_BATCH_SEQS, SV_PREFILL_REPLICAS,
-       SV_DEGRADED, SV_N };
+       SV_PROFILE, SV_DEGRADED, SV_N };
 static_assert(SV_DP - SV_TP == TF_SCENARIO_DP && SV_EP - SV_TP == TF_SCENARIO_EP &&
                   SV_PP - SV_TP == TF_SCENARIO_PP && SV_PP - SV_TP + 1 == TF_SCENARIO_LAYOUT_KEYS_,
               "serving's layout keys follow tf_scenario_layout_key");
@@ -280,6 +281,10 @@ static const tf_schema_field serving_fields[SV_N] = {
                              .present = TF_SCHEMA_FLAG(serving_raw, has_prefill_replicas),
                              .help = "disaggregated serving: replicas that only prefill; the "
                                      "rest decode"},
+    [SV_PROFILE] = {.key = "profile", .type = TF_SCHEMA_STRING,
+                    .offset = offsetof(serving_raw, profile),
+                    .help = "a GPU profile: a file relative to this one (.db or profile.csv), "
+                            "or a name looked up in $TOKENFAB_PROFILE_PATH and profiles/"},
     [SV_DEGRADED] = {.key = "degraded", .type = TF_SCHEMA_CUSTOM,
                      .help = "the layout a replica that lost GPUs to failures restarts in"},
 };
@@ -1076,6 +1081,40 @@ typedef struct fleet_check {
   bool unknown; /* tp, dp, pp or replicas was written wrong (reported): the fleet is unknown */
 } fleet_check;
 
+/* Whether a serving.profile value names a file rather than a profile to look up by name: it has
+ * a folder in it, or a profile file's extension (docs/CALIBRATION.md, "Using a profile"). */
+static bool profile_names_file(const char *value) {
+  static const char *const extensions[] = {".db", ".csv"};
+  size_t n = strlen(value);
+  if (strchr(value, '/'))
+    return true;
+  for (size_t i = 0; i < sizeof extensions / sizeof *extensions; i++) {
+    size_t e = strlen(extensions[i]);
+    if (n >= e && strcmp(value + n - e, extensions[i]) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* serving.profile, its value at v: taken from *raw (the scenario owns it after) with where it was
+ * written, and for a file (profile_names_file) its path relative to the scenario file, as `file:`
+ * keys are. The name lookup and the reading are the caller's. 0 or TF_ENOMEM. */
+static int load_profile(const tf_ytree_node *v, char **raw, tf_scenario *out, tf_diags *d) {
+  if (!**raw) {
+    tf_diags_error(d, v->file, v->line, value_col(v),
+                   "serving.profile: expected a profile file or name, got an empty string");
+    return 0;
+  }
+  out->serving.profile = *raw;
+  *raw = NULL;
+  out->serving.profile_origin = origin_of(out, v);
+  out->serving.profile_origin.col = value_col(v);
+  if (!profile_names_file(out->serving.profile))
+    return 0;
+  out->serving.profile_file = relative_to(out->path, out->serving.profile);
+  return out->serving.profile_file ? 0 : TF_FAIL(TF_ENOMEM, "serving.profile");
+}
+
 /* Validates `serving:` (key: the `serving` key node; node: its value) into out->serving, whose
  * defaults are already set. Needs out->hardware. hardware_reported: `hardware:` was malformed and
  * said so, so its emptiness is not news. fleet receives what resolve_fleet needs. 0 or
@@ -1147,6 +1186,7 @@ static int load_serving(const tf_ytree_node *key, const tf_ytree_node *node,
   out->serving.max_batch_seqs = raw.max_batch_seqs;
   if (where[SV_DEGRADED])
     load_degraded(where[SV_DEGRADED], out, d);
+  int rc = raw.profile ? load_profile(where[SV_PROFILE], &raw.profile, out, d) : 0;
   fleet->section_at = key;
   if (raw.has_prefill_replicas) {
     out->serving.prefill_replicas = raw.prefill_replicas;
@@ -1159,13 +1199,12 @@ static int load_serving(const tf_ytree_node *key, const tf_ytree_node *node,
   }
   fleet->unknown = (where[SV_TP] && !raw.has_tp) || (where[SV_DP] && !raw.has_dp) ||
                    (where[SV_PP] && !raw.has_pp) || (where[SV_REPLICAS] && !raw.has_replicas);
-  int rc = 0;
   if (out->n_hardware == 0) {
     if (!hardware_reported)
       tf_diags_error(d, key->file, key->line, key->col,
                      "serving: expected a hardware section listing at least one system for the "
                      "replica to run on");
-  } else if (raw.system) {
+  } else if (raw.system && rc == 0) {
     rc = resolve_serving_system(out, raw.system, where[SV_SYSTEM], d);
   }
   tf_schema_free(&serving_schema, &raw);
@@ -2032,6 +2071,10 @@ void tf_scenario_destroy(tf_scenario *s) {
   free(s->name);
   free(s->description);
   free(s->model.name);
+  free(s->serving.profile);
+  free(s->serving.profile_file);
+  if (s->fitted_profile.release)
+    s->fitted_profile.release(s->fitted_profile.owner);
   tf_catalog_destroy(s->catalog);
   *s = (tf_scenario){0};
 }

@@ -159,6 +159,15 @@ typedef struct tf_scenario {
     tf_catalog_origin origin;        /* where `serving:` was written (line 0: absent) */
     /* where tp, dp, ep, pp were written, indexed by tf_scenario_layout_key (line 0: defaulted) */
     tf_catalog_origin layout_origin[TF_SCENARIO_LAYOUT_KEYS_];
+    /* `profile:` as written, a GPU profile file or name (docs/CALIBRATION.md); NULL: none, the
+     * documented defaults. A value with a '/' or ending in .db or .csv names a file:
+     * profile_file is then its path relative to the scenario file's folder (as `file:` keys
+     * are); else profile_file is NULL and the value is a name. The loader only records them and
+     * where the value was written (its column): reading profiles is calibration's, which
+     * depends on the loader, so the caller looks the name up, reads the file and attaches the
+     * result as fitted_profile (cli/profile.c). */
+    char *profile, *profile_file;
+    tf_catalog_origin profile_origin;
     /* `degraded:` (docs/FAILURES.md): the layout a replica that failures leave with enough GPUs
      * restarts in (each count defaulting to the replica's; fewer GPUs than a replica; overlap as
      * the replica's) and how long a restart takes. present false: a failure takes a replica
@@ -183,6 +192,15 @@ typedef struct tf_scenario {
   int64_t failure_crews;
   tf_scenario_economics economics; /* present == false when absent */
   tf_catalog *catalog; /* built-in + `catalogs:` files + `overrides:`; owned */
+  /* The profiles serving.profile names, attached by the caller after loading (the loader leaves
+   * this zeroed: the documented defaults). gpu and power point into owner, which
+   * tf_scenario_destroy hands to release, so they live exactly as long as the scenario. */
+  struct {
+    const tf_gpu_profile *gpu;     /* NULL: tf_gpu_profile_default() */
+    const tf_power_profile *power; /* NULL: tf_power_profile_default() */
+    void *owner;
+    void (*release)(void *owner);
+  } fitted_profile;
 } tf_scenario;
 
 /* Loads the scenario at path. sets are `--set PATH=VALUE` texts applied in order before

@@ -2,11 +2,11 @@
 #include "perf_report.h"
 
 #include <csv.h>
-#include <stdarg.h>
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
+#include "appendf.h"
 #include "error.h"
 
 /* Human sizes without pulling in the loader's unit formatter: GB with 3 significant digits. */
@@ -21,15 +21,8 @@ typedef struct line {
   size_t used;
 } line;
 
-static void put(line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(line *l, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int k = vsnprintf(l->text + l->used, sizeof l->text - l->used, fmt, ap);
-  va_end(ap);
-  if (k > 0)
-    l->used = l->used + (size_t)k < sizeof l->text ? l->used + (size_t)k : sizeof l->text - 1;
-}
+/* Appends to a line, cut when full. */
+#define put(l, ...) tf_appendf((l)->text, sizeof (l)->text, &(l)->used, __VA_ARGS__)
 
 static void flush_line(FILE *f, line *l) {
   while (l->used > 0 && l->text[l->used - 1] == ' ')
@@ -71,6 +64,11 @@ void tf_perf_report_print(FILE *f, const tf_perf_report *r) {
     fprintf(f, "drafts     %" PRId64 " per step, acceptance %g\n", c->speculation.draft_tokens,
             c->speculation.acceptance);
   fprintf(f, "profile    %s\n", c->profile->name);
+  if (c->profile != tf_gpu_profile_default()) /* a calibrated one: what it says, in short */
+    fprintf(f, "           efficiency GEMM %.4g, attention %.4g, HBM %.4g, scale-up %.4g, "
+               "scale-out %.4g\n",
+            c->profile->gemm_eff, c->profile->attn_eff, c->profile->hbm_eff,
+            c->profile->scale_up_eff, c->profile->scale_out_eff);
   const tf_perf_memory *m = &r->memory;
   char e[32];
   fprintf(f, "memory     per GPU: %s HBM, %s usable (%.0f%%): weights %s (routed experts %s), "

@@ -13,25 +13,16 @@ trap 'rm -rf "$tmp"' EXIT
 status=0
 fail() { echo "fit_cli: $*" >&2; status=1; }
 
+source "$(dirname "$0")/../cli/harness.sh"
 # run NAME WANT ARGS...: tokenfab fit ARGS... exits WANT; stdout and stderr in $tmp/NAME.{out,err}.
 run() {
   local name=$1 want=$2
   shift 2
   "$tokenfab" fit "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
-  local got=$?
-  if grep -q 'Sanitizer' "$tmp/$name.err"; then
-    fail "$name: a sanitizer reported an error"
-    cat "$tmp/$name.err" >&2
-  fi
-  if [ "$got" != "$want" ]; then
-    fail "$name: exit $got, expected $want"
-    cat "$tmp/$name.err" >&2
-  fi
+  tf_check "$name" "$want" $?
 }
 # expect_err NAME TEXT: stderr of NAME holds TEXT.
-expect_err() {
-  grep -qF -- "$2" "$tmp/$1.err" || { fail "$1: stderr lacks: $2"; cat "$tmp/$1.err" >&2; }
-}
+expect_err() { has_text "$1" err "$2"; }
 
 # A profile, twice from the same folder: the same bytes.
 run a 0 "$fixtures/h100" --out "$tmp/a.db" --csv "$tmp/a"

@@ -125,11 +125,13 @@ static void test_round_trip(const tf_catalog_gpu *h100) {
   char want[700];
   snprintf(want, sizeof want, "fitted for h100-sxm from NVIDIA H100 80GB HBM3 (%s)", db);
   TF_CHECK_STR(p.name, want);
+  TF_CHECK_STR(p.catalog_gpu, f.gpu); /* the database says which GPU; profile.csv does not */
   tf_profile_fini(&p);
   TF_CHECK_INT(tf_profile_read(csv, &p), 0);
   check_equal(&p, &f);
   snprintf(want, sizeof want, "profile %s", csv);
   TF_CHECK_STR(p.name, want);
+  TF_CHECK_STR(p.catalog_gpu, "");
   tf_profile_fini(&p);
 
   /* The database's tables: every raw row, every present parameter, every curve. */

@@ -742,6 +742,7 @@ static void workload_sets(void) {
       "workload[3].arrival.time_scale=2",
       "serving.replicas=4",
       "serving.max_batch_seqs=64",
+      "serving.profile=h100-run",
   };
   int rc = load("workload.yaml", good, sizeof good / sizeof *good, &s, &text);
   TF_CHECK_INT(rc, 0);
@@ -759,7 +760,35 @@ static void workload_sets(void) {
     TF_CHECK_INT(s.serving.replicas, 4);
     TF_CHECK(origin_is(s.serving.replicas_origin, "--set", 1, 18));
     TF_CHECK_INT(s.serving.max_batch_seqs, 64);
+    /* Recorded as written, with the value's place: the caller resolves it (cli/profile.c). */
+    TF_CHECK_STR(s.serving.profile, "h100-run");
+    TF_CHECK(origin_is(s.serving.profile_origin, "--set", 1, 17));
+    TF_CHECK(s.fitted_profile.gpu == NULL && s.fitted_profile.power == NULL);
+    TF_CHECK(s.serving.profile_file == NULL); /* a name, not a file */
     tf_scenario_destroy(&s);
+  }
+
+  /* A value with a folder or a profile file's extension names a file, relative to the scenario
+   * file (here in the current folder); anything else is a name. */
+  static const struct {
+    const char *set, *file;
+  } profiles[] = {{"serving.profile=runs/h100", "runs/h100"},
+                  {"serving.profile=h100.db", "h100.db"},
+                  {"serving.profile=h100.csv", "h100.csv"},
+                  {"serving.profile=/abs/p.db", "/abs/p.db"},
+                  {"serving.profile=h100.dbx", NULL}};
+  for (size_t i = 0; i < sizeof profiles / sizeof *profiles; i++) {
+    const char *args[] = {profiles[i].set};
+    rc = load("workload.yaml", args, 1, &s, &text);
+    TF_CHECK_INT(rc, 0);
+    free(text);
+    if (rc == 0) {
+      if (profiles[i].file)
+        TF_CHECK_STR(s.serving.profile_file, profiles[i].file);
+      else
+        TF_CHECK(s.serving.profile_file == NULL);
+      tf_scenario_destroy(&s);
+    }
   }
 
   /* The default replica count follows the layout and the system. */
@@ -933,6 +962,9 @@ static void workload_set_errors(void) {
        "--set:1:24: error: serving.max_batch_seqs: must be >= 1, got 0\n"},
       {"workload.yaml", "serving.max_batch_seqs=x", NULL,
        "--set:1:24: error: serving.max_batch_seqs: missing number: expected a count"},
+      {"workload.yaml", "serving.profile=''", NULL,
+       "--set:1:18: error: serving.profile: expected a profile file or name, got an empty "
+       "string\n"},
       {"valid.yaml", "serving.replicas=129", NULL,
        "--set:1:18: error: serving.replicas: must be <= 128, the replicas of tp x dp x pp = 1 "
        "GPUs that hardware[0] holds (16 x hgx-h100: 128 GPUs), got 129\n"},
