@@ -96,7 +96,7 @@ static const tf_schema_field site_fields[] = {
     [SITE_CAPPING] = {.key = "power_capping", .type = TF_SCHEMA_ENUM, .offset = offsetof(site_raw, capping),
      .present = TF_SCHEMA_FLAG(site_raw, has_capping), .names = capping_names,
      .help = "none, static (gpu_power_cap on every GPU), envelope (GPUs share the envelope "
-             "equally) or dynamic (GPUs stepping share what idle ones leave)"},
+             "equally) or dynamic (power moved to the GPUs that need it)"},
     [SITE_GPU_CAP] = {.key = "gpu_power_cap", .type = TF_SCHEMA_QUANTITY, .unit = TF_UNIT_POWER,
      .lo_bound = TF_SCHEMA_EXCLUSIVE, .offset = offsetof(site_raw, gpu_cap_w),
      .present = TF_SCHEMA_FLAG(site_raw, has_gpu_cap),

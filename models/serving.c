@@ -1170,11 +1170,12 @@ static int maybe_cut_run(fleet *f, int32_t ri, int64_t now) {
 /* ---- dynamic power capping ----
  *
  * Every cap_period_ns a site controller re-divides what the IT envelope leaves after the hosts
- * (the policy of NVIDIA's nvPAX: stepping GPUs share the budget, idle ones get what is left;
- * docs/POWER.md). A GPU not stepping at the tick keeps the pool's floor; the stepping GPUs share
- * the rest equally, none above its top; what they leave raises the floors. A pass runs under the cap its replica had when it
- * started, so a change reaches a replica at its next iteration boundary: a decode run is cut
- * there. Lowered caps go first; raised ones wait until every lowered replica has passed a
+ * (tf_power_divide, after NVIDIA's nvPAX; docs/POWER.md): every GPU keeps its pool's floor, the
+ * replicas stepping at the tick get up to their demand (the peak full-clock power of their passes
+ * since the last tick), levelled when the budget falls short, and what is left goes above demand
+ * and then to the idle replicas, none above its top. A pass runs under the cap its replica had
+ * when it started, so a change reaches a replica at its next iteration boundary: a decode run is
+ * cut there. Lowered caps go first; raised ones wait until every lowered replica has passed a
  * boundary, so the caps of the passes running never add up to more than the budget. A tick
  * that comes while a raise waits does nothing (the next one acts). */
 
