@@ -416,6 +416,25 @@ static int64_t capped_prefill_ns(const tf_perf_config *pc, double done, double c
   return (int64_t)nearbyint(st.stage_s * 1e9);
 }
 
+/* The 24 GPUs of three 8-GPU replicas failing exponentially, repaired in a fixed time by
+ * unlimited crews, no spares. */
+static tf_failure_class gpu_failures(double mtbf_h, double repair_h) {
+  tf_failure_class gpu;
+  TF_CHECK_INT(tf_failure_class_default(TF_FAILURE_GPU, 24, &gpu), 0);
+  gpu.ttf = tf_failure_ttf_mtbf(mtbf_h * 3600);
+  gpu.repair.time = (tf_dist){.kind = TF_DIST_DETERMINISTIC, .mean = repair_h * 3600};
+  gpu.repair.spares = 0;
+  return gpu;
+}
+
+/* Gives cfg's pool a degraded layout on 4 of its 8 GPUs (dp 4, ep 4) holding 1,000 KV tokens. */
+static void with_degraded(tf_serving_config *cfg) {
+  cfg->pool.degraded = cfg->pool.perf;
+  cfg->pool.degraded.layout.dp = 4;
+  cfg->pool.degraded.layout.ep = 4;
+  cfg->pool.degraded_kv_tokens = 1000;
+}
+
 /* Degraded mode (docs/FAILURES.md): replicas of 8 GPUs that may restart on 4 of them. With
  * independent exponential GPU failures and fixed repairs by unlimited crews, each GPU is up a
  * share u = MTBF / (MTBF + MTTR) of the time, independently; with instant restarts a replica
@@ -426,18 +445,11 @@ static int64_t capped_prefill_ns(const tf_perf_config *pc, double done, double c
  * waited for. */
 static void test_degraded(void) {
   const double mtbf_h = 4, repair_h = 0.8, hours = 3000;
-  tf_failure_class gpu;
-  TF_CHECK_INT(tf_failure_class_default(TF_FAILURE_GPU, 24, &gpu), 0);
-  gpu.ttf = tf_failure_ttf_mtbf(mtbf_h * 3600);
-  gpu.repair.time = (tf_dist){.kind = TF_DIST_DETERMINISTIC, .mean = repair_h * 3600};
-  gpu.repair.spares = 0;
+  tf_failure_class gpu = gpu_failures(mtbf_h, repair_h);
   tf_serving_class c;
   poisson src = {.rate_per_s = 0.005, .input = 600, .output = 150, .spread = true};
   tf_serving_config cfg = moe_config(&c, &src, 400000, false);
-  cfg.pool.degraded = cfg.pool.perf;
-  cfg.pool.degraded.layout.dp = 4;
-  cfg.pool.degraded.layout.ep = 4;
-  cfg.pool.degraded_kv_tokens = 1000;
+  with_degraded(&cfg);
   cfg.series_interval_ns = 0;
   cfg.duration_ns = (int64_t)(hours * 3600e9);
   cfg.warmup_ns = (int64_t)(3600e9);
@@ -466,17 +478,12 @@ static void test_degraded(void) {
    * need more KV than the degraded layout holds (1,000 tokens): they go elsewhere or wait. */
   gpu.ttf = tf_failure_ttf_mtbf(1800);
   gpu.repair.time = (tf_dist){.kind = TF_DIST_DETERMINISTIC, .mean = 600};
-  cfg.reconfigure_ns = 120000000000;
   poisson busy = {.rate_per_s = 3, .input = 500, .output = 150, .spread = true};
-  cfg = (tf_serving_config){0};
   tf_serving_result m[2];
   for (int exact = 0; exact < 2; exact++) {
     busy.last_ns = 0;
     cfg = moe_config(&c, &busy, 400000, exact);
-    cfg.pool.degraded = cfg.pool.perf;
-    cfg.pool.degraded.layout.dp = 4;
-    cfg.pool.degraded.layout.ep = 4;
-    cfg.pool.degraded_kv_tokens = 1000;
+    with_degraded(&cfg);
     cfg.reconfigure_ns = 120000000000;
     cfg.duration_ns = (int64_t)(2 * 3600e9);
     cfg.failures = &gpu;
@@ -794,11 +801,7 @@ static void test_pue(void) {
  * request is lost; both step modes agree. */
 static void test_failures(void) {
   const double mtbf_h = 4, repair_h = 0.2, hours = 3000;
-  tf_failure_class gpu;
-  TF_CHECK_INT(tf_failure_class_default(TF_FAILURE_GPU, 24, &gpu), 0);
-  gpu.ttf = tf_failure_ttf_mtbf(mtbf_h * 3600);
-  gpu.repair.time = (tf_dist){.kind = TF_DIST_DETERMINISTIC, .mean = repair_h * 3600};
-  gpu.repair.spares = 0;
+  tf_failure_class gpu = gpu_failures(mtbf_h, repair_h);
   tf_serving_result res[2];
   /* [0]: a long run for the statistics; [1]: a short one, in both step modes. */
   tf_serving_class c;
