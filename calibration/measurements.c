@@ -2,324 +2,21 @@
 #include "measurements.h"
 
 #include <assert.h>
-#include <csv.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/types.h>
 
+#include "csv_rows.h"
 #include "error.h"
 
-/* ---- CSV reading ----
- *
- * The reader of models/traffic.c (which keeps it static): one pass with libcsv, fed a physical
- * line at a time so that every row knows the line it starts on. The first row is the header
- * (on_header), the others data (on_row). Problems are counted, the first TF_MEAS_MAX_REPORTED
- * passed to report, the first kept for TF_FAIL. Memory: the current row and one line. */
-typedef struct csv_reader csv_reader;
-struct csv_reader {
-  const char *path;
-  tf_meas_report_fn report;
-  void *ctx;
-  const char *expect_header;        /* for "empty file (expected ...)" */
-  int (*on_header)(csv_reader *rd); /* 0, or nonzero to stop reading (problems reported) */
-  void (*on_row)(csv_reader *rd);
-  void *user;
-
-  size_t problems;
-  char first_problem[512]; /* the first problem's message, and its line */
-  int first_line;
-  int line;     /* physical line being parsed, from 1 */
-  int row_line; /* line the current row starts on */
-  int in_row;   /* a row has started and not ended */
-  int header_done, stop, nomem;
-
-  /* The current row: fields packed NUL-terminated in buf, field i at buf + at[i], len[i] bytes. */
-  char *buf;
-  size_t buf_len, buf_cap;
-  size_t *at, *len;
-  size_t n_fields, fields_cap;
-};
-
-static void csv_problem(csv_reader *rd, int line, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-static void csv_problem(csv_reader *rd, int line, const char *fmt, ...) {
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  if (rd->problems == 0) {
-    memcpy(rd->first_problem, msg, sizeof msg);
-    rd->first_line = line;
-  }
-  rd->problems++;
-  if (rd->problems <= TF_MEAS_MAX_REPORTED && rd->report)
-    rd->report(rd->ctx, rd->path, line, msg);
-}
-
-/* Field text for a message: at most 48 bytes, non-printable bytes as '?', "..." if cut. */
-static const char *show(char *dst, size_t size, const char *s, size_t n) {
-  assert(size > 4);
-  size_t keep = n < 48 ? n : 48, j = 0;
-  for (size_t i = 0; i < keep && j + 4 < size; i++)
-    dst[j++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-  if (keep < n && j + 4 <= size) {
-    memcpy(dst + j, "...", 3);
-    j += 3;
-  }
-  dst[j] = '\0';
-  return dst;
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem) {
-  if (need <= *cap)
-    return 0;
-  size_t n = *cap ? *cap : 16;
-  while (n < need) {
-    if (n > SIZE_MAX / 2 / elem)
-      return TF_ENOMEM;
-    n *= 2;
-  }
-  void *q = realloc(*p, n * elem);
-  if (!q)
-    return TF_ENOMEM;
-  *p = q;
-  *cap = n;
-  return 0;
-}
-
-static void csv_on_field(void *s, size_t n, void *data) {
-  csv_reader *rd = data;
-  if (rd->nomem || rd->stop)
-    return;
-  size_t fcap = rd->fields_cap;
-  if (grow((void **)&rd->at, &fcap, rd->n_fields + 1, sizeof *rd->at) ||
-      grow((void **)&rd->len, &rd->fields_cap, rd->n_fields + 1, sizeof *rd->len) ||
-      (rd->buf_len > SIZE_MAX - n - 1) ||
-      grow((void **)&rd->buf, &rd->buf_cap, rd->buf_len + n + 1, 1)) {
-    rd->nomem = 1;
-    return;
-  }
-  rd->at[rd->n_fields] = rd->buf_len;
-  rd->len[rd->n_fields] = n;
-  if (n)
-    memcpy(rd->buf + rd->buf_len, s, n);
-  rd->buf[rd->buf_len + n] = '\0';
-  rd->buf_len += n + 1;
-  rd->n_fields++;
-}
-
-static void csv_reset_row(csv_reader *rd) {
-  rd->n_fields = 0;
-  rd->buf_len = 0;
-  rd->in_row = 0;
-}
-
-static void csv_on_row(int c, void *data) {
-  (void)c;
-  csv_reader *rd = data;
-  if (!rd->nomem && !rd->stop) {
-    if (!rd->header_done) {
-      rd->header_done = 1;
-      if (rd->on_header(rd))
-        rd->stop = 1;
-    } else {
-      rd->on_row(rd);
-    }
-  }
-  csv_reset_row(rd);
-}
-
-static const char *field(const csv_reader *rd, size_t i, size_t *n) {
-  assert(i < rd->n_fields);
-  *n = rd->len[i];
-  return rd->buf + rd->at[i];
-}
-
-static int is_blank(const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-      return 0;
-  return 1;
-}
-
-/* Reads the whole file. 0, TF_EIO (cannot open or read, reported) or TF_ENOMEM; problems in the
- * contents are counted in rd->problems for the caller to turn into TF_EPARSE. */
-static int csv_read(csv_reader *rd) {
-  FILE *f = fopen(rd->path, "rb");
-  if (!f) {
-    csv_problem(rd, 0, "cannot open: %s", strerror(errno));
-    return TF_EIO;
-  }
-  /* Strict: a quote inside an unquoted field, or text after a closing quote, is an error rather
-   * than silently kept; an unterminated quote at the end of the file too. */
-  const unsigned char opts = CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL;
-  struct csv_parser p;
-  if (csv_init(&p, opts) != 0) {
-    fclose(f);
-    return TF_ENOMEM;
-  }
-  int rc = 0;
-  char *line = NULL;
-  size_t line_cap = 0;
-  ssize_t got;
-  while (!rd->stop && (got = getline(&line, &line_cap, f)) != -1) {
-    const char *s = line;
-    size_t n = (size_t)got;
-    if (rd->line < INT_MAX)
-      rd->line++;
-    if (rd->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-      s += 3; /* a UTF-8 byte-order mark, as spreadsheets write */
-      n -= 3;
-    }
-    if (!rd->in_row && !is_blank(s, n)) {
-      rd->in_row = 1;
-      rd->row_line = rd->line;
-    }
-    size_t used = csv_parse(&p, s, n, csv_on_field, csv_on_row, rd);
-    if (rd->nomem)
-      break;
-    if (used != n) {
-      if (csv_error(&p) != CSV_EPARSE) {
-        rd->nomem = 1;
-        break;
-      }
-      csv_problem(rd, rd->row_line,
-                  "misplaced quote (expected a quoted field to be quoted whole, as in "
-                  "\"a,b\", with \"\" for a quote inside)");
-      /* Start afresh on the next line; a broken header leaves nothing to read rows by. */
-      csv_free(&p);
-      if (csv_init(&p, opts) != 0) {
-        rd->nomem = 1;
-        break;
-      }
-      csv_reset_row(rd);
-      if (!rd->header_done)
-        rd->stop = 1;
-    }
-  }
-  if (ferror(f)) {
-    csv_problem(rd, 0, "cannot read: %s", strerror(errno));
-    rc = TF_EIO;
-  } else if (!rd->nomem && !rd->stop) {
-    if (csv_fini(&p, csv_on_field, csv_on_row, rd) != 0 && csv_error(&p) == CSV_EPARSE)
-      csv_problem(rd, rd->row_line, "unterminated quoted field (expected a closing \")");
-    if (!rd->header_done && !rd->nomem && rd->problems == 0)
-      csv_problem(rd, 0, "empty file (expected a header row: %s)", rd->expect_header);
-  }
-  csv_free(&p);
-  free(line);
-  fclose(f);
-  if (rd->nomem)
-    rc = TF_ENOMEM;
-  return rc;
-}
-
-static void csv_reader_fini(csv_reader *rd) {
-  free(rd->buf);
-  free(rd->at);
-  free(rd->len);
-}
-
-/* The end of one file: the "... and N more" line, and the return code (0, TF_EIO, TF_EPARSE or
- * TF_ENOMEM), the first problem as the TF_FAIL context. */
-static int csv_finish(csv_reader *rd, int rc) {
-  if (rd->problems > TF_MEAS_MAX_REPORTED && rd->report) {
-    char msg[64];
-    snprintf(msg, sizeof msg, "... and %zu more errors", rd->problems - TF_MEAS_MAX_REPORTED);
-    rd->report(rd->ctx, rd->path, 0, msg);
-  }
-  if (rc == TF_ENOMEM)
-    return TF_FAIL(TF_ENOMEM, "%s: out of memory while reading", rd->path);
-  if (rc == 0 && rd->problems == 0)
-    return 0;
-  char more[48] = "";
-  if (rd->problems > 1)
-    snprintf(more, sizeof more, " (and %zu more errors)", rd->problems - 1);
-  if (rd->first_line > 0)
-    return TF_FAIL(rc ? rc : TF_EPARSE, "%s:%d: %s%s", rd->path, rd->first_line, rd->first_problem,
-                   more);
-  return TF_FAIL(rc ? rc : TF_EPARSE, "%s: %s%s", rd->path, rd->first_problem, more);
-}
-
-/* A header's columns joined by commas, for messages ("..." once it would pass size). */
-static const char *header_text(const csv_reader *rd, char *dst, size_t size) {
-  assert(size >= 4);
-  size_t j = 0;
-  dst[0] = '\0';
-  for (size_t i = 0; i < rd->n_fields; i++) {
-    size_t n;
-    const char *s = field(rd, i, &n);
-    char part[64];
-    size_t w = strlen(show(part, sizeof part, s, n));
-    if (j + w + 1 + 4 > size) {
-      memcpy(dst + j, "...", 4);
-      break;
-    }
-    if (i)
-      dst[j++] = ',';
-    memcpy(dst + j, part, w + 1);
-    j += w;
-  }
-  return dst;
-}
-
-/* Finds the columns named in names[0..n) in the header into col[] (SIZE_MAX where missing).
- * Reports a column named twice. Returns the number of problems. */
-static int find_columns(csv_reader *rd, const char *const *names, size_t *col, size_t n) {
-  int bad = 0;
-  for (size_t k = 0; k < n; k++) {
-    col[k] = SIZE_MAX;
-    for (size_t i = 0; i < rd->n_fields; i++) {
-      size_t len;
-      const char *s = field(rd, i, &len);
-      if (len != strlen(names[k]) || memcmp(s, names[k], len) != 0)
-        continue;
-      if (col[k] == SIZE_MAX) {
-        col[k] = i;
-      } else {
-        csv_problem(rd, rd->row_line,
-                    "column \"%s\" appears twice, as columns %zu and %zu (expected each column "
-                    "once)",
-                    names[k], col[k] + 1, i + 1);
-        bad++;
-      }
-    }
-  }
-  return bad;
-}
-
-/* Reports a missing column, pointing out a name that differs only in case. */
-static void missing_column(csv_reader *rd, const char *name, const char *layout) {
-  char hdr[160];
-  for (size_t i = 0; i < rd->n_fields; i++) {
-    size_t len;
-    const char *s = field(rd, i, &len);
-    if (len == strlen(name) && strcasecmp(s, name) == 0) {
-      csv_problem(rd, rd->row_line,
-                  "missing column \"%s\" (expected %s; column %zu is \"%s\" but names are "
-                  "case-sensitive)",
-                  name, layout, i + 1, s);
-      return;
-    }
-  }
-  csv_problem(rd, rd->row_line, "missing column \"%s\" (expected %s; the header is %s)", name,
-              layout, header_text(rd, hdr, sizeof hdr));
-}
-
-/* A decimal number filling the whole field (s is NUL-terminated at n by csv_reader). 0 and *out,
+/* A decimal number filling the whole field (s is NUL-terminated at n by tf_csv_rows). 0 and *out,
  * or -1 when the field is not a number. Non-finite values come back for the caller to refuse. */
 static int parse_number(const char *s, size_t n, double *out) {
-  if (n == 0 || is_blank(s, n))
+  if (n == 0 || tf_csv_is_blank(s, n))
     return -1;
   char *end;
   errno = 0;
@@ -378,19 +75,19 @@ typedef struct device_load {
   int *key_line;
 } device_load;
 
-static int device_header(csv_reader *rd) {
+static int device_header(tf_csv_rows *rd) {
   static const char *const names[] = {"key", "value"};
   size_t col[2];
-  int bad = find_columns(rd, names, col, 2);
+  int bad = tf_csv_find_columns(rd, names, col, 2);
   for (int i = 0; i < 2; i++)
     if (col[i] == SIZE_MAX) {
-      missing_column(rd, names[i], "the header key,value");
+      tf_csv_missing_column(rd, names[i], "the header key,value");
       bad++;
     }
   if (!bad && (col[0] != 0 || col[1] != 1 || rd->n_fields != 2)) {
     char hdr[160];
-    csv_problem(rd, rd->row_line, "the header is %s (expected key,value)",
-                header_text(rd, hdr, sizeof hdr));
+    tf_csv_problem(rd, rd->row_line, "the header is %s (expected key,value)",
+                tf_csv_header_text(rd, hdr, sizeof hdr));
     bad++;
   }
   return bad;
@@ -405,48 +102,48 @@ static char *dup_text(const char *s, size_t n) {
   return d;
 }
 
-static void device_row(csv_reader *rd) {
+static void device_row(tf_csv_rows *rd) {
   device_load *L = rd->user;
   tf_meas *m = L->m;
   if (rd->n_fields != 2) {
-    csv_problem(rd, rd->row_line, "%zu field%s (expected 2: key,value)", rd->n_fields,
+    tf_csv_problem(rd, rd->row_line, "%zu field%s (expected 2: key,value)", rd->n_fields,
                 rd->n_fields == 1 ? "" : "s");
     return;
   }
   size_t kn, vn;
-  const char *k = field(rd, 0, &kn), *v = field(rd, 1, &vn);
+  const char *k = tf_csv_field(rd, 0, &kn), *v = tf_csv_field(rd, 1, &vn);
   char txt[64], txt2[64];
   if (kn == 0) {
-    csv_problem(rd, rd->row_line, "empty key (expected a key of docs/CALIBRATION.md)");
+    tf_csv_problem(rd, rd->row_line, "empty key (expected a key of docs/CALIBRATION.md)");
     return;
   }
   for (size_t i = 0; i < m->n_device; i++) {
     if (field_is(k, kn, m->device_key[i])) {
-      csv_problem(rd, rd->row_line, "key \"%s\" again, first at line %d (expected each key once)",
-                  show(txt, sizeof txt, k, kn), L->key_line[i]);
+      tf_csv_problem(rd, rd->row_line, "key \"%s\" again, first at line %d (expected each key once)",
+                  tf_csv_show(txt, sizeof txt, k, kn), L->key_line[i]);
       return;
     }
   }
   if (field_is(k, kn, "format") && !field_is(v, vn, TF_MEAS_FORMAT))
-    csv_problem(rd, rd->row_line, "format \"%s\" (expected %s)", show(txt, sizeof txt, v, vn),
+    tf_csv_problem(rd, rd->row_line, "format \"%s\" (expected %s)", tf_csv_show(txt, sizeof txt, v, vn),
                 TF_MEAS_FORMAT);
   if (field_is(k, kn, "mode") && vn > 0 && !field_is(v, vn, "quick") && !field_is(v, vn, "full"))
-    csv_problem(rd, rd->row_line, "mode \"%s\" (expected quick or full)",
-                show(txt, sizeof txt, v, vn));
+    tf_csv_problem(rd, rd->row_line, "mode \"%s\" (expected quick or full)",
+                tf_csv_show(txt, sizeof txt, v, vn));
   for (int i = 0; i < N_DEVICE_NUMERIC; i++) {
     double x;
     if (!field_is(k, kn, device_numeric[i]) || vn == 0)
       continue;
     if (parse_number(v, vn, &x) != 0 || !isfinite(x) || x < 0)
-      csv_problem(rd, rd->row_line, "%s = \"%s\" (expected a number >= 0, or empty if unknown)",
-                  show(txt2, sizeof txt2, k, kn), show(txt, sizeof txt, v, vn));
+      tf_csv_problem(rd, rd->row_line, "%s = \"%s\" (expected a number >= 0, or empty if unknown)",
+                  tf_csv_show(txt2, sizeof txt2, k, kn), tf_csv_show(txt, sizeof txt, v, vn));
   }
   /* Three parallel arrays grown to the same capacity: each keeps its old block if realloc
    * fails, so whatever happens they stay freeable. */
   size_t kcap = L->cap, vcap = L->cap, lcap = L->cap;
-  if (grow((void **)&m->device_key, &kcap, m->n_device + 1, sizeof *m->device_key) ||
-      grow((void **)&m->device_value, &vcap, m->n_device + 1, sizeof *m->device_value) ||
-      grow((void **)&L->key_line, &lcap, m->n_device + 1, sizeof *L->key_line)) {
+  if (tf_grow_array((void **)&m->device_key, &kcap, m->n_device + 1, sizeof *m->device_key) ||
+      tf_grow_array((void **)&m->device_value, &vcap, m->n_device + 1, sizeof *m->device_value) ||
+      tf_grow_array((void **)&L->key_line, &lcap, m->n_device + 1, sizeof *L->key_line)) {
     rd->nomem = 1;
     return;
   }
@@ -467,25 +164,26 @@ static void device_row(csv_reader *rd) {
 
 static int load_device(tf_meas *m, tf_meas_report_fn report, void *ctx) {
   device_load L = {.m = m};
-  csv_reader rd = {.path = m->device_path,
+  tf_csv_rows rd = {.max_reported = TF_MEAS_MAX_REPORTED,
+                   .path = m->device_path,
                    .report = report,
                    .ctx = ctx,
                    .expect_header = "key,value",
                    .on_header = device_header,
                    .on_row = device_row,
                    .user = &L};
-  int rc = csv_read(&rd);
+  int rc = tf_csv_read(&rd);
   if (rc == 0 && !rd.stop && rd.header_done) {
     for (int i = 0; i < N_DEVICE_KEYS; i++)
       if (!tf_meas_device(m, device_keys[i]))
-        csv_problem(&rd, 0,
+        tf_csv_problem(&rd, 0,
                     "missing key \"%s\" (expected all %d keys of docs/CALIBRATION.md, from format "
                     "to mode; a file cut short loses its last keys)",
                     device_keys[i], N_DEVICE_KEYS);
   }
   free(L.key_line);
-  csv_reader_fini(&rd);
-  return csv_finish(&rd, rc);
+  tf_csv_rows_fini(&rd);
+  return tf_csv_finish(&rd, rc);
 }
 
 /* ---- measurements.csv ---- */
@@ -659,7 +357,7 @@ typedef struct meas_load {
 
 static const char *const text_names[N_TEXT_COLS] = {"kernel", "dtype", "layout"};
 
-static int meas_header(csv_reader *rd) {
+static int meas_header(tf_csv_rows *rd) {
   meas_load *L = rd->user;
   const char *names[N_TEXT_COLS + N_NUMERIC];
   size_t col[N_TEXT_COLS + N_NUMERIC];
@@ -667,7 +365,7 @@ static int meas_header(csv_reader *rd) {
     names[i] = text_names[i];
   for (int i = 0; i < N_NUMERIC; i++)
     names[N_TEXT_COLS + i] = numeric_columns[i].name;
-  int bad = find_columns(rd, names, col, N_TEXT_COLS + N_NUMERIC);
+  int bad = tf_csv_find_columns(rd, names, col, N_TEXT_COLS + N_NUMERIC);
   for (int i = 0; i < N_TEXT_COLS; i++)
     L->text_col[i] = col[i];
   for (int i = 0; i < N_NUMERIC; i++)
@@ -675,12 +373,12 @@ static int meas_header(csv_reader *rd) {
   L->n_header = rd->n_fields;
   const char *layout = "the columns of docs/CALIBRATION.md";
   if (L->text_col[KERNEL_COL] == SIZE_MAX) {
-    missing_column(rd, "kernel", layout);
+    tf_csv_missing_column(rd, "kernel", layout);
     bad++;
   }
   for (int c = 0; c < N_NUMERIC; c++)
     if ((needed_by_all & BIT(c)) && L->num_col[c] == SIZE_MAX) {
-      missing_column(rd, numeric_columns[c].name, layout);
+      tf_csv_missing_column(rd, numeric_columns[c].name, layout);
       bad++;
     }
   return bad;
@@ -688,13 +386,13 @@ static int meas_header(csv_reader *rd) {
 
 /* Reads one text field into an enum: 0 and *out, 1 when the field is empty (or the column
  * absent), -1 when the word is unknown. */
-static int text_value(csv_reader *rd, size_t col, const char *const *words, int n_words,
+static int text_value(tf_csv_rows *rd, size_t col, const char *const *words, int n_words,
                       int *out, const char **text, size_t *len) {
   *text = "";
   *len = 0;
   if (col == SIZE_MAX)
     return 1;
-  *text = field(rd, col, len);
+  *text = tf_csv_field(rd, col, len);
   if (*len == 0)
     return 1;
   for (int i = 0; i < n_words; i++)
@@ -705,12 +403,12 @@ static int text_value(csv_reader *rd, size_t col, const char *const *words, int 
   return -1;
 }
 
-static void meas_row(csv_reader *rd) {
+static void meas_row(tf_csv_rows *rd) {
   meas_load *L = rd->user;
   tf_meas *m = L->m;
   char txt[64];
   if (rd->n_fields != L->n_header) {
-    csv_problem(rd, rd->row_line, "%zu field%s (expected %zu, one per header column)",
+    tf_csv_problem(rd, rd->row_line, "%zu field%s (expected %zu, one per header column)",
                 rd->n_fields, rd->n_fields == 1 ? "" : "s", L->n_header);
     return;
   }
@@ -723,12 +421,12 @@ static void meas_row(csv_reader *rd) {
   int got = text_value(rd, L->text_col[KERNEL_COL], kernel_names, TF_MEAS_KERNEL_COUNT_, &kernel,
                        &s, &n);
   if (got != 0) {
-    csv_problem(rd, rd->row_line,
+    tf_csv_problem(rd, rd->row_line,
                 got > 0 ? "no kernel%s (expected gemm, grouped_gemm, attn_decode, hbm_stream, "
                           "idle, p2p, all_reduce or all_to_all)"
                         : "unknown kernel \"%s\" (expected gemm, grouped_gemm, attn_decode, "
                           "hbm_stream, idle, p2p, all_reduce or all_to_all)",
-                got > 0 ? "" : show(txt, sizeof txt, s, n));
+                got > 0 ? "" : tf_csv_show(txt, sizeof txt, s, n));
     return; /* without a kernel there is nothing to check the row against */
   }
   r.kernel = (tf_meas_kernel)kernel;
@@ -739,34 +437,34 @@ static void meas_row(csv_reader *rd) {
   int dtype = TF_MEAS_DTYPE_NONE;
   got = text_value(rd, L->text_col[DTYPE_COL], dtype_words, 3, &dtype, &s, &n);
   if (got < 0)
-    csv_problem(rd, rd->row_line, "dtype \"%s\" (expected bf16 or fp8)",
-                show(txt, sizeof txt, s, n));
+    tf_csv_problem(rd, rd->row_line, "dtype \"%s\" (expected bf16 or fp8)",
+                tf_csv_show(txt, sizeof txt, s, n));
   else if (got > 0 && need->dtype && L->text_col[DTYPE_COL] == SIZE_MAX) {
     if (!L->reported_missing_dtype)
-      csv_problem(rd, rd->row_line,
+      tf_csv_problem(rd, rd->row_line,
                   "%s needs column \"dtype\", which the header lacks (expected the columns of "
                   "docs/CALIBRATION.md)",
                   kname);
     L->reported_missing_dtype = true;
   } else if (got > 0 && need->dtype)
-    csv_problem(rd, rd->row_line, "%s row without dtype (expected bf16 or fp8)", kname);
+    tf_csv_problem(rd, rd->row_line, "%s row without dtype (expected bf16 or fp8)", kname);
   r.dtype = (tf_meas_dtype)dtype;
 
   static const char *const layout_words[] = {NULL, "gqa", "mla"};
   int layout = TF_MEAS_LAYOUT_NONE;
   got = text_value(rd, L->text_col[LAYOUT_COL], layout_words, 3, &layout, &s, &n);
   if (got < 0)
-    csv_problem(rd, rd->row_line, "layout \"%s\" (expected gqa or mla)",
-                show(txt, sizeof txt, s, n));
+    tf_csv_problem(rd, rd->row_line, "layout \"%s\" (expected gqa or mla)",
+                tf_csv_show(txt, sizeof txt, s, n));
   else if (got > 0 && need->layout && L->text_col[LAYOUT_COL] == SIZE_MAX) {
     if (!L->reported_missing_layout)
-      csv_problem(rd, rd->row_line,
+      tf_csv_problem(rd, rd->row_line,
                   "%s needs column \"layout\", which the header lacks (expected the columns of "
                   "docs/CALIBRATION.md)",
                   kname);
     L->reported_missing_layout = true;
   } else if (got > 0 && need->layout)
-    csv_problem(rd, rd->row_line, "%s row without layout (expected gqa or mla)", kname);
+    tf_csv_problem(rd, rd->row_line, "%s row without layout (expected gqa or mla)", kname);
   r.layout = (tf_meas_layout)layout;
 
   unsigned required = need->numeric | needed_by_all;
@@ -776,7 +474,7 @@ static void meas_row(csv_reader *rd) {
     const char *name = numeric_columns[c].name;
     if (L->num_col[c] == SIZE_MAX) {
       if ((required & BIT(c)) && !(L->reported_missing & BIT(c))) {
-        csv_problem(rd, rd->row_line,
+        tf_csv_problem(rd, rd->row_line,
                     "%s needs column \"%s\", which the header lacks (expected the columns of "
                     "docs/CALIBRATION.md)",
                     kname, name);
@@ -784,17 +482,17 @@ static void meas_row(csv_reader *rd) {
       }
       continue;
     }
-    s = field(rd, L->num_col[c], &n);
+    s = tf_csv_field(rd, L->num_col[c], &n);
     if (n == 0) {
       if (required & BIT(c))
-        csv_problem(rd, rd->row_line, "%s row without %s (expected %s)", kname, name,
+        tf_csv_problem(rd, rd->row_line, "%s row without %s (expected %s)", kname, name,
                     expected_of(c));
       continue;
     }
     double x;
     if (parse_number(s, n, &x) != 0) {
-      csv_problem(rd, rd->row_line, "%s \"%s\" is not a number (expected %s)", name,
-                  show(txt, sizeof txt, s, n), expected_of(c));
+      tf_csv_problem(rd, rd->row_line, "%s \"%s\" is not a number (expected %s)", name,
+                  tf_csv_show(txt, sizeof txt, s, n), expected_of(c));
       continue;
     }
     /* Zero is refused where the quantity must be positive: counts the kernel needs, sizes, the
@@ -803,13 +501,13 @@ static void meas_row(csv_reader *rd) {
                     c == C_TIME || c == C_POWER_LIMIT ||
                     ((c == C_BYTES || c == C_FLOPS || c == C_BYTES_MOVED) && (required & BIT(c)));
     if (!isfinite(x) || x < 0 || (positive && x == 0)) {
-      csv_problem(rd, rd->row_line, "%s = %s (expected %s)", name, show(txt, sizeof txt, s, n),
+      tf_csv_problem(rd, rd->row_line, "%s = %s (expected %s)", name, tf_csv_show(txt, sizeof txt, s, n),
                   positive || x < 0 ? expected_of(c) : "a finite number >= 0");
       continue;
     }
     if (numeric_columns[c].whole && x != floor(x)) {
-      csv_problem(rd, rd->row_line, "%s = %s (expected a whole number)", name,
-                  show(txt, sizeof txt, s, n));
+      tf_csv_problem(rd, rd->row_line, "%s = %s (expected a whole number)", name,
+                  tf_csv_show(txt, sizeof txt, s, n));
       continue;
     }
     *v = x;
@@ -817,34 +515,34 @@ static void meas_row(csv_reader *rd) {
 
   /* The times as written, for messages (their columns exist: the header was checked). */
   char t10[64], t50[64], t90[64];
-  s = field(rd, L->num_col[C_TIME_P10], &n);
-  show(t10, sizeof t10, s, n);
-  s = field(rd, L->num_col[C_TIME], &n);
-  show(t50, sizeof t50, s, n);
-  s = field(rd, L->num_col[C_TIME_P90], &n);
-  show(t90, sizeof t90, s, n);
+  s = tf_csv_field(rd, L->num_col[C_TIME_P10], &n);
+  tf_csv_show(t10, sizeof t10, s, n);
+  s = tf_csv_field(rd, L->num_col[C_TIME], &n);
+  tf_csv_show(t50, sizeof t50, s, n);
+  s = tf_csv_field(rd, L->num_col[C_TIME_P90], &n);
+  tf_csv_show(t90, sizeof t90, s, n);
   if (tf_meas_has(r.time_s) && tf_meas_has(r.time_p10_s) && r.time_p10_s > r.time_s)
-    csv_problem(rd, rd->row_line,
+    tf_csv_problem(rd, rd->row_line,
                 "time_p10_s = %s is above time_s = %s (expected p10 <= median <= p90)", t10, t50);
   if (tf_meas_has(r.time_s) && tf_meas_has(r.time_p90_s) && r.time_s > r.time_p90_s)
-    csv_problem(rd, rd->row_line,
+    tf_csv_problem(rd, rd->row_line,
                 "time_s = %s is above time_p90_s = %s (expected p10 <= median <= p90)", t50, t90);
   if (r.kernel == TF_MEAS_GEMM && tf_meas_has(r.groups) && r.groups != 1)
-    csv_problem(rd, rd->row_line, "groups = %.17g in a gemm row (expected 1; several groups are "
+    tf_csv_problem(rd, rd->row_line, "groups = %.17g in a gemm row (expected 1; several groups are "
                 "a grouped_gemm)", r.groups);
   if ((r.kernel == TF_MEAS_GEMM || r.kernel == TF_MEAS_GROUPED_GEMM) && tf_meas_has(r.flops) &&
       tf_meas_has(r.m) && tf_meas_has(r.n) && tf_meas_has(r.k)) {
     double groups = r.kernel == TF_MEAS_GROUPED_GEMM && tf_meas_has(r.groups) ? r.groups : 1;
     double want = 2 * r.m * r.n * r.k * groups;
     if (fabs(r.flops - want) > FLOPS_REL_TOL * want)
-      csv_problem(rd, rd->row_line, "flops = %.17g, but %s = %.17g (expected the FLOPs of one "
+      tf_csv_problem(rd, rd->row_line, "flops = %.17g, but %s = %.17g (expected the FLOPs of one "
                   "launch)", r.flops,
                   r.kernel == TF_MEAS_GEMM ? "2 m n k" : "2 m n k groups", want);
   }
   if (rd->problems != problems)
     return; /* a broken row is not compared with others */
 
-  if (grow((void **)&m->rows, &L->cap, m->n_rows + 1, sizeof *m->rows) != 0) {
+  if (tf_grow_array((void **)&m->rows, &L->cap, m->n_rows + 1, sizeof *m->rows) != 0) {
     rd->nomem = 1;
     return;
   }
@@ -856,7 +554,7 @@ static void meas_row(csv_reader *rd) {
     return;
   }
   if (twin != SIZE_MAX) {
-    csv_problem(rd, rd->row_line,
+    tf_csv_problem(rd, rd->row_line,
                 "the same configuration as line %d (expected each kernel, dtype, layout, shape "
                 "and power limit measured once)",
                 m->rows[twin].line);
@@ -867,19 +565,20 @@ static void meas_row(csv_reader *rd) {
 
 static int load_measurements(tf_meas *m, tf_meas_report_fn report, void *ctx) {
   meas_load L = {.m = m};
-  csv_reader rd = {.path = m->measurements_path,
+  tf_csv_rows rd = {.max_reported = TF_MEAS_MAX_REPORTED,
+                   .path = m->measurements_path,
                    .report = report,
                    .ctx = ctx,
                    .expect_header = "kernel,dtype,m,n,k,... (docs/CALIBRATION.md)",
                    .on_header = meas_header,
                    .on_row = meas_row,
                    .user = &L};
-  int rc = csv_read(&rd);
+  int rc = tf_csv_read(&rd);
   if (rc == 0 && !rd.stop && rd.header_done && m->n_rows == 0 && rd.problems == 0)
-    csv_problem(&rd, 0, "no rows after the header (expected at least one measurement)");
+    tf_csv_problem(&rd, 0, "no rows after the header (expected at least one measurement)");
   free(L.configs.slot);
-  csv_reader_fini(&rd);
-  return csv_finish(&rd, rc);
+  tf_csv_rows_fini(&rd);
+  return tf_csv_finish(&rd, rc);
 }
 
 /* ---- The folder ---- */

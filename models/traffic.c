@@ -2,20 +2,18 @@
 #include "traffic.h"
 
 #include <assert.h>
-#include <csv.h>
 #include <errno.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/types.h>
 
+#include "csv_rows.h"
 #include "error.h"
 
 /* ---- Names ---- */
@@ -69,308 +67,6 @@ int tf_length_kind_parse(const char *name, tf_length_kind *out) {
                  "unknown length distribution \"%s\" (expected fixed, uniform, lognormal or "
                  "empirical)",
                  name);
-}
-
-/* ---- CSV reading ---- */
-
-/* One pass over a CSV file with libcsv, fed a physical line at a time so that every row knows the
- * line it starts on. The first row is the header (on_header), the others data (on_row). Problems
- * are counted, the first TF_TRAFFIC_MAX_REPORTED passed to report, the first kept for TF_FAIL.
- * Memory: the current row's fields and one line, whatever the file's length. */
-typedef struct csv_reader csv_reader;
-struct csv_reader {
-  const char *path;
-  tf_traffic_report_fn report;
-  void *ctx;
-  const char *expect_header;        /* for "empty file (expected ...)" */
-  int (*on_header)(csv_reader *rd); /* 0, or nonzero to stop reading (problems reported) */
-  void (*on_row)(csv_reader *rd);
-  void *user;
-
-  size_t problems;
-  char first_problem[512]; /* the first problem's message, and its line */
-  int first_line;
-  int line;     /* physical line being parsed, from 1 */
-  int row_line; /* line the current row starts on */
-  int in_row;   /* a row has started and not ended */
-  int header_done, stop, nomem;
-
-  /* The current row: fields packed NUL-terminated in buf, field i at buf + at[i], len[i] bytes. */
-  char *buf;
-  size_t buf_len, buf_cap;
-  size_t *at, *len;
-  size_t n_fields, fields_cap;
-};
-
-static void csv_problem(csv_reader *rd, int line, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-static void csv_problem(csv_reader *rd, int line, const char *fmt, ...) {
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  if (rd->problems == 0) {
-    memcpy(rd->first_problem, msg, sizeof msg);
-    rd->first_line = line;
-  }
-  rd->problems++;
-  if (rd->problems <= TF_TRAFFIC_MAX_REPORTED && rd->report)
-    rd->report(rd->ctx, rd->path, line, msg);
-}
-
-/* Field text for a message: at most 48 bytes, non-printable bytes as '?', "..." if cut. */
-static const char *show(char *dst, size_t size, const char *s, size_t n) {
-  assert(size > 4);
-  size_t keep = n < 48 ? n : 48, j = 0;
-  for (size_t i = 0; i < keep && j + 4 < size; i++)
-    dst[j++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-  if (keep < n && j + 4 <= size) {
-    memcpy(dst + j, "...", 3);
-    j += 3;
-  }
-  dst[j] = '\0';
-  return dst;
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem) {
-  if (need <= *cap)
-    return 0;
-  size_t n = *cap ? *cap : 16;
-  while (n < need) {
-    if (n > SIZE_MAX / 2 / elem)
-      return TF_ENOMEM;
-    n *= 2;
-  }
-  void *q = realloc(*p, n * elem);
-  if (!q)
-    return TF_ENOMEM;
-  *p = q;
-  *cap = n;
-  return 0;
-}
-
-static void csv_on_field(void *s, size_t n, void *data) {
-  csv_reader *rd = data;
-  if (rd->nomem || rd->stop)
-    return;
-  size_t fcap = rd->fields_cap;
-  if (grow((void **)&rd->at, &fcap, rd->n_fields + 1, sizeof *rd->at) ||
-      grow((void **)&rd->len, &rd->fields_cap, rd->n_fields + 1, sizeof *rd->len) ||
-      (rd->buf_len > SIZE_MAX - n - 1) ||
-      grow((void **)&rd->buf, &rd->buf_cap, rd->buf_len + n + 1, 1)) {
-    rd->nomem = 1;
-    return;
-  }
-  rd->at[rd->n_fields] = rd->buf_len;
-  rd->len[rd->n_fields] = n;
-  if (n)
-    memcpy(rd->buf + rd->buf_len, s, n);
-  rd->buf[rd->buf_len + n] = '\0';
-  rd->buf_len += n + 1;
-  rd->n_fields++;
-}
-
-static void csv_reset_row(csv_reader *rd) {
-  rd->n_fields = 0;
-  rd->buf_len = 0;
-  rd->in_row = 0;
-}
-
-static void csv_on_row(int c, void *data) {
-  (void)c;
-  csv_reader *rd = data;
-  if (!rd->nomem && !rd->stop) {
-    if (!rd->header_done) {
-      rd->header_done = 1;
-      if (rd->on_header(rd))
-        rd->stop = 1;
-    } else {
-      rd->on_row(rd);
-    }
-  }
-  csv_reset_row(rd);
-}
-
-static const char *field(const csv_reader *rd, size_t i, size_t *n) {
-  assert(i < rd->n_fields);
-  *n = rd->len[i];
-  return rd->buf + rd->at[i];
-}
-
-static int is_blank(const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-      return 0;
-  return 1;
-}
-
-/* Reads the whole file. 0, TF_EIO (cannot open or read, reported) or TF_ENOMEM; problems in the
- * contents are counted in rd->problems for the caller to turn into TF_EPARSE. */
-static int csv_read(csv_reader *rd) {
-  FILE *f = fopen(rd->path, "rb");
-  if (!f) {
-    csv_problem(rd, 0, "cannot open: %s", strerror(errno));
-    return TF_EIO;
-  }
-  /* Strict: a quote inside an unquoted field, or text after a closing quote, is an error rather
-   * than silently kept; an unterminated quote at the end of the file too. */
-  const unsigned char opts = CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL;
-  struct csv_parser p;
-  if (csv_init(&p, opts) != 0) {
-    fclose(f);
-    return TF_ENOMEM;
-  }
-  int rc = 0;
-  char *line = NULL;
-  size_t line_cap = 0;
-  ssize_t got;
-  while (!rd->stop && (got = getline(&line, &line_cap, f)) != -1) {
-    const char *s = line;
-    size_t n = (size_t)got;
-    if (rd->line < INT_MAX)
-      rd->line++;
-    if (rd->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-      s += 3; /* a UTF-8 byte-order mark, as spreadsheets write */
-      n -= 3;
-    }
-    if (!rd->in_row && !is_blank(s, n)) {
-      rd->in_row = 1;
-      rd->row_line = rd->line;
-    }
-    size_t used = csv_parse(&p, s, n, csv_on_field, csv_on_row, rd);
-    if (rd->nomem)
-      break;
-    if (used != n) {
-      if (csv_error(&p) != CSV_EPARSE) {
-        rd->nomem = 1;
-        break;
-      }
-      csv_problem(rd, rd->row_line,
-                  "misplaced quote (expected a quoted field to be quoted whole, as in "
-                  "\"a,b\", with \"\" for a quote inside)");
-      /* Start afresh on the next line; a broken header leaves nothing to read rows by. */
-      csv_free(&p);
-      if (csv_init(&p, opts) != 0) {
-        rd->nomem = 1;
-        break;
-      }
-      csv_reset_row(rd);
-      if (!rd->header_done)
-        rd->stop = 1;
-    }
-  }
-  if (ferror(f)) {
-    csv_problem(rd, 0, "cannot read: %s", strerror(errno));
-    rc = TF_EIO;
-  } else if (!rd->nomem && !rd->stop) {
-    if (csv_fini(&p, csv_on_field, csv_on_row, rd) != 0 && csv_error(&p) == CSV_EPARSE)
-      csv_problem(rd, rd->row_line, "unterminated quoted field (expected a closing \")");
-    if (!rd->header_done && !rd->nomem && rd->problems == 0)
-      csv_problem(rd, 0, "empty file (expected a header row: %s)", rd->expect_header);
-  }
-  csv_free(&p);
-  free(line);
-  fclose(f);
-  if (rd->nomem)
-    rc = TF_ENOMEM;
-  return rc;
-}
-
-static void csv_reader_fini(csv_reader *rd) {
-  free(rd->buf);
-  free(rd->at);
-  free(rd->len);
-}
-
-/* The end of a load: the "... and N more" line, and the return code. */
-static int csv_finish(csv_reader *rd, int rc) {
-  if (rd->problems > TF_TRAFFIC_MAX_REPORTED && rd->report) {
-    char msg[64];
-    snprintf(msg, sizeof msg, "... and %zu more errors", rd->problems - TF_TRAFFIC_MAX_REPORTED);
-    rd->report(rd->ctx, rd->path, 0, msg);
-  }
-  if (rc == TF_ENOMEM)
-    return TF_FAIL(TF_ENOMEM, "%s: out of memory while reading", rd->path);
-  if (rc == 0 && rd->problems == 0)
-    return 0;
-  /* The first problem as the failure's context: a caller without a report function still has
-   * the sentence to show. */
-  char more[48] = "";
-  if (rd->problems > 1)
-    snprintf(more, sizeof more, " (and %zu more errors)", rd->problems - 1);
-  if (rd->first_line > 0)
-    return TF_FAIL(rc ? rc : TF_EPARSE, "%s:%d: %s%s", rd->path, rd->first_line, rd->first_problem,
-                   more);
-  return TF_FAIL(rc ? rc : TF_EPARSE, "%s: %s%s", rd->path, rd->first_problem, more);
-}
-
-/* A header's columns joined by commas, for messages ("..." once it would pass size). */
-static const char *header_text(const csv_reader *rd, char *dst, size_t size) {
-  assert(size >= 4);
-  size_t j = 0;
-  dst[0] = '\0';
-  for (size_t i = 0; i < rd->n_fields; i++) {
-    size_t n;
-    const char *s = field(rd, i, &n);
-    char part[64];
-    size_t w = strlen(show(part, sizeof part, s, n));
-    if (j + w + 1 + 4 > size) {
-      memcpy(dst + j, "...", 4);
-      break;
-    }
-    if (i)
-      dst[j++] = ',';
-    memcpy(dst + j, part, w + 1);
-    j += w;
-  }
-  return dst;
-}
-
-/* Finds the columns named in names[0..n) in the header into col[] (SIZE_MAX where missing).
- * Reports a column named twice. Returns the number of problems. */
-static int find_columns(csv_reader *rd, const char *const *names, size_t *col, size_t n) {
-  int bad = 0;
-  for (size_t k = 0; k < n; k++) {
-    col[k] = SIZE_MAX;
-    for (size_t i = 0; i < rd->n_fields; i++) {
-      size_t len;
-      const char *s = field(rd, i, &len);
-      if (len != strlen(names[k]) || memcmp(s, names[k], len) != 0)
-        continue;
-      if (col[k] == SIZE_MAX) {
-        col[k] = i;
-      } else {
-        csv_problem(rd, rd->row_line,
-                    "column \"%s\" appears twice, as columns %zu and %zu (expected each column "
-                    "once)",
-                    names[k], col[k] + 1, i + 1);
-        bad++;
-      }
-    }
-  }
-  return bad;
-}
-
-/* Reports a missing column, pointing out a name that differs only in case. */
-static void missing_column(csv_reader *rd, const char *name, const char *layout) {
-  char hdr[160];
-  for (size_t i = 0; i < rd->n_fields; i++) {
-    size_t len;
-    const char *s = field(rd, i, &len);
-    if (len == strlen(name) && strcasecmp(s, name) == 0) {
-      csv_problem(rd, rd->row_line,
-                  "missing column \"%s\" (expected %s; column %zu is \"%s\" but names are "
-                  "case-sensitive)",
-                  name, layout, i + 1, s);
-      return;
-    }
-  }
-  csv_problem(rd, rd->row_line, "missing column \"%s\" (expected %s; the header is %s)", name,
-              layout, header_text(rd, hdr, sizeof hdr));
 }
 
 /* ---- Numbers in fields ---- */
@@ -572,7 +268,7 @@ static int parse_weight(const char *s, size_t n, double *out) {
     if (!strchr("0123456789+-.eE", s[i]))
       return -1;
   char *end;
-  double v = strtod(s, &end); /* s is NUL-terminated at n (csv_reader's buffer) */
+  double v = strtod(s, &end); /* s is NUL-terminated at n (tf_csv_rows's buffer) */
   if (end != s + n)
     return -1;
   if (!(isfinite(v) && v >= 0))
@@ -582,28 +278,28 @@ static int parse_weight(const char *s, size_t n, double *out) {
 }
 
 /* Checks a token field; reports and returns -1 if bad. */
-static int token_field(csv_reader *rd, size_t col, const char *name, int64_t *out) {
+static int token_field(tf_csv_rows *rd, size_t col, const char *name, int64_t *out) {
   size_t n;
-  const char *s = field(rd, col, &n);
+  const char *s = tf_csv_field(rd, col, &n);
   char txt[64];
   switch (parse_tokens(s, n, out)) {
   case 0:
     return 0;
   case -1:
     if (n == 0)
-      csv_problem(rd, rd->row_line, "%s is empty (expected a whole number of tokens >= 1)", name);
+      tf_csv_problem(rd, rd->row_line, "%s is empty (expected a whole number of tokens >= 1)", name);
     else
-      csv_problem(rd, rd->row_line,
+      tf_csv_problem(rd, rd->row_line,
                   "%s \"%s\" is not a whole number (expected a whole number of tokens >= 1)", name,
-                  show(txt, sizeof txt, s, n));
+                  tf_csv_show(txt, sizeof txt, s, n));
     return -1;
   case -2:
-    csv_problem(rd, rd->row_line, "%s = %s (expected at least 1 token)", name,
-                show(txt, sizeof txt, s, n));
+    tf_csv_problem(rd, rd->row_line, "%s = %s (expected at least 1 token)", name,
+                tf_csv_show(txt, sizeof txt, s, n));
     return -1;
   default:
-    csv_problem(rd, rd->row_line, "%s = %s (expected at most %" PRId64 " tokens)", name,
-                show(txt, sizeof txt, s, n), TF_LENGTH_MAX_TOKENS);
+    tf_csv_problem(rd, rd->row_line, "%s = %s (expected at most %" PRId64 " tokens)", name,
+                tf_csv_show(txt, sizeof txt, s, n), TF_LENGTH_MAX_TOKENS);
     return -1;
   }
 }
@@ -716,27 +412,27 @@ typedef struct trace_load {
   char prev_text[64];
 } trace_load;
 
-static int trace_header(csv_reader *rd) {
+static int trace_header(tf_csv_rows *rd) {
   trace_load *L = rd->user;
   static const char *const names[] = {"TIMESTAMP", "ContextTokens", "GeneratedTokens",
                                       "time_s",    "input_tokens",  "output_tokens"};
   size_t col[6];
-  int bad = find_columns(rd, names, col, 6);
+  int bad = tf_csv_find_columns(rd, names, col, 6);
   L->columns = rd->n_fields;
   int azure = (col[0] != SIZE_MAX) + (col[1] != SIZE_MAX) + (col[2] != SIZE_MAX);
   int tokenfab = (col[3] != SIZE_MAX) + (col[4] != SIZE_MAX) + (col[5] != SIZE_MAX);
   if (col[0] != SIZE_MAX && col[3] != SIZE_MAX) {
-    csv_problem(rd, rd->row_line,
+    tf_csv_problem(rd, rd->row_line,
                 "both TIMESTAMP and time_s columns (expected one layout: " AZURE_LAYOUT
                 ", or " TOKENFAB_LAYOUT ")");
     return 1;
   }
   if (azure == 0 && tokenfab == 0) {
     char hdr[160];
-    csv_problem(rd, rd->row_line,
+    tf_csv_problem(rd, rd->row_line,
                 "no trace columns (expected a header row with " AZURE_LAYOUT ", or " TOKENFAB_LAYOUT
                 "; the header is %s)",
-                header_text(rd, hdr, sizeof hdr));
+                tf_csv_header_text(rd, hdr, sizeof hdr));
     return 1;
   }
   /* The layout of the time column present, else the one with more of its columns. */
@@ -745,7 +441,7 @@ static int trace_header(csv_reader *rd) {
   const char *const *nm = L->azure ? names : names + 3;
   for (int k = 0; k < 3; k++) {
     if (c[k] == SIZE_MAX) {
-      missing_column(rd, nm[k], L->azure ? AZURE_LAYOUT : TOKENFAB_LAYOUT);
+      tf_csv_missing_column(rd, nm[k], L->azure ? AZURE_LAYOUT : TOKENFAB_LAYOUT);
       bad++;
     }
   }
@@ -758,55 +454,55 @@ static int trace_header(csv_reader *rd) {
   return bad != 0;
 }
 
-static void trace_row(csv_reader *rd) {
+static void trace_row(tf_csv_rows *rd) {
   trace_load *L = rd->user;
   if (rd->n_fields != L->columns) {
-    csv_problem(rd, rd->row_line, "%zu field%s (expected %zu, one per header column)", rd->n_fields,
+    tf_csv_problem(rd, rd->row_line, "%zu field%s (expected %zu, one per header column)", rd->n_fields,
                 rd->n_fields == 1 ? "" : "s", L->columns);
     return;
   }
   int bad = 0;
   size_t n;
-  const char *s = field(rd, L->col_time, &n);
+  const char *s = tf_csv_field(rd, L->col_time, &n);
   char txt[64];
   int64_t t = 0;
   if (L->azure) {
     const char *why = parse_timestamp(s, n, &t);
     if (why) {
-      csv_problem(rd, rd->row_line,
+      tf_csv_problem(rd, rd->row_line,
                   "TIMESTAMP \"%s\" %s (expected YYYY-MM-DD HH:MM:SS with up to 9 fractional "
                   "digits, e.g. 2023-11-16 18:15:46.6805900)",
-                  show(txt, sizeof txt, s, n), why);
+                  tf_csv_show(txt, sizeof txt, s, n), why);
       bad = 1;
     }
   } else {
     int rc = parse_seconds_ns(s, n, &t);
     if (rc == -1) {
-      csv_problem(rd, rd->row_line,
+      tf_csv_problem(rd, rd->row_line,
                   "time_s \"%s\" is not a number (expected seconds as a decimal, e.g. 12.5)",
-                  show(txt, sizeof txt, s, n));
+                  tf_csv_show(txt, sizeof txt, s, n));
       bad = 1;
     } else if (rc == -2) {
-      csv_problem(rd, rd->row_line,
+      tf_csv_problem(rd, rd->row_line,
                   "time_s = %s is out of range (expected at most 292 years in seconds)",
-                  show(txt, sizeof txt, s, n));
+                  tf_csv_show(txt, sizeof txt, s, n));
       bad = 1;
     }
   }
   if (!bad && L->have_prev && t < L->prev_ns) {
-    csv_problem(rd, rd->row_line, "%s %s is before %s at line %d (expected rows in time order)",
-                L->time_name, show(txt, sizeof txt, s, n), L->prev_text, L->prev_line);
+    tf_csv_problem(rd, rd->row_line, "%s %s is before %s at line %d (expected rows in time order)",
+                L->time_name, tf_csv_show(txt, sizeof txt, s, n), L->prev_text, L->prev_line);
     bad = 1;
   } else if (!bad && L->n > 0 && L->time_ns[0] < 0 && t > INT64_MAX + L->time_ns[0]) {
-    csv_problem(rd, rd->row_line,
+    tf_csv_problem(rd, rd->row_line,
                 "%s %s is more than 292 years after the first row (expected a shorter trace)",
-                L->time_name, show(txt, sizeof txt, s, n));
+                L->time_name, tf_csv_show(txt, sizeof txt, s, n));
     bad = 1;
   } else if (!bad) {
     L->have_prev = 1;
     L->prev_ns = t;
     L->prev_line = rd->row_line;
-    show(L->prev_text, sizeof L->prev_text, s, n);
+    tf_csv_show(L->prev_text, sizeof L->prev_text, s, n);
   }
   int64_t in = 0, out = 0;
   bad |= token_field(rd, L->col_input, L->input_name, &in) != 0;
@@ -814,9 +510,9 @@ static void trace_row(csv_reader *rd) {
   if (bad || rd->problems > 0)
     return; /* once anything is wrong the rows are not kept, only checked */
   size_t c1 = L->cap, c2 = L->cap;
-  if (grow((void **)&L->time_ns, &c1, L->n + 1, sizeof(int64_t)) ||
-      grow((void **)&L->input, &c2, L->n + 1, sizeof(int64_t)) ||
-      grow((void **)&L->output, &L->cap, L->n + 1, sizeof(int64_t))) {
+  if (tf_grow_array((void **)&L->time_ns, &c1, L->n + 1, sizeof(int64_t)) ||
+      tf_grow_array((void **)&L->input, &c2, L->n + 1, sizeof(int64_t)) ||
+      tf_grow_array((void **)&L->output, &L->cap, L->n + 1, sizeof(int64_t))) {
     rd->nomem = 1;
     return;
   }
@@ -831,7 +527,8 @@ int tf_traffic_trace_load(const char *path, tf_traffic_trace **out, tf_traffic_r
   assert(path && out);
   *out = NULL;
   trace_load L = {0};
-  csv_reader rd = {.path = path,
+  tf_csv_rows rd = {.max_reported = TF_TRAFFIC_MAX_REPORTED,
+                   .path = path,
                    .report = report,
                    .ctx = ctx,
                    .expect_header = "TIMESTAMP,ContextTokens,GeneratedTokens (Azure) or "
@@ -839,9 +536,9 @@ int tf_traffic_trace_load(const char *path, tf_traffic_trace **out, tf_traffic_r
                    .on_header = trace_header,
                    .on_row = trace_row,
                    .user = &L};
-  int rc = csv_read(&rd);
+  int rc = tf_csv_read(&rd);
   if (rc == 0 && rd.problems == 0 && L.n == 0)
-    csv_problem(&rd, 0, "no rows after the header (expected at least one request)");
+    tf_csv_problem(&rd, 0, "no rows after the header (expected at least one request)");
   if (rc == 0 && rd.problems == 0) {
     tf_traffic_trace *t = calloc(1, sizeof *t);
     if (!t) {
@@ -861,8 +558,8 @@ int tf_traffic_trace_load(const char *path, tf_traffic_trace **out, tf_traffic_r
   free(L.time_ns);
   free(L.input);
   free(L.output);
-  csv_reader_fini(&rd);
-  return csv_finish(&rd, rc);
+  tf_csv_rows_fini(&rd);
+  return tf_csv_finish(&rd, rc);
 }
 
 /* ---- Length histograms ---- */
@@ -957,14 +654,14 @@ typedef struct hist_load {
   double total;
 } hist_load;
 
-static int hist_header(csv_reader *rd) {
+static int hist_header(tf_csv_rows *rd) {
   hist_load *L = rd->user;
   static const char *const names[] = {"lo", "hi", "weight"};
   size_t col[3];
-  int bad = find_columns(rd, names, col, 3);
+  int bad = tf_csv_find_columns(rd, names, col, 3);
   for (int k = 0; k < 3; k++) {
     if (col[k] == SIZE_MAX) {
-      missing_column(rd, names[k], "the histogram layout lo,hi,weight");
+      tf_csv_missing_column(rd, names[k], "the histogram layout lo,hi,weight");
       bad++;
     }
   }
@@ -975,10 +672,10 @@ static int hist_header(csv_reader *rd) {
   return bad != 0;
 }
 
-static void hist_row(csv_reader *rd) {
+static void hist_row(tf_csv_rows *rd) {
   hist_load *L = rd->user;
   if (rd->n_fields != L->columns) {
-    csv_problem(rd, rd->row_line, "%zu field%s (expected %zu, one per header column)", rd->n_fields,
+    tf_csv_problem(rd, rd->row_line, "%zu field%s (expected %zu, one per header column)", rd->n_fields,
                 rd->n_fields == 1 ? "" : "s", L->columns);
     return;
   }
@@ -987,32 +684,32 @@ static void hist_row(csv_reader *rd) {
   int bad_hi = token_field(rd, L->col_hi, "hi", &hi) != 0;
   int bad = bad_lo || bad_hi;
   if (!bad && hi < lo) {
-    csv_problem(rd, rd->row_line,
+    tf_csv_problem(rd, rd->row_line,
                 "hi = %" PRId64 " is below lo = %" PRId64 " (expected lo <= hi: a bin's tokens "
                 "from lo to hi inclusive)",
                 hi, lo);
     bad = 1;
   }
   size_t n;
-  const char *s = field(rd, L->col_weight, &n);
+  const char *s = tf_csv_field(rd, L->col_weight, &n);
   char txt[64];
   double w = 0;
   int rc = parse_weight(s, n, &w);
   if (rc) {
     if (rc == -1)
-      csv_problem(rd, rd->row_line, "weight \"%s\" is not a number (expected a number >= 0)",
-                  show(txt, sizeof txt, s, n));
+      tf_csv_problem(rd, rd->row_line, "weight \"%s\" is not a number (expected a number >= 0)",
+                  tf_csv_show(txt, sizeof txt, s, n));
     else
-      csv_problem(rd, rd->row_line, "weight = %s (expected a finite number >= 0)",
-                  show(txt, sizeof txt, s, n));
+      tf_csv_problem(rd, rd->row_line, "weight = %s (expected a finite number >= 0)",
+                  tf_csv_show(txt, sizeof txt, s, n));
     bad = 1;
   }
   if (bad || rd->problems > 0)
     return;
   size_t c1 = L->cap, c2 = L->cap;
-  if (grow((void **)&L->lo, &c1, L->n + 1, sizeof(int64_t)) ||
-      grow((void **)&L->hi, &c2, L->n + 1, sizeof(int64_t)) ||
-      grow((void **)&L->w, &L->cap, L->n + 1, sizeof(double))) {
+  if (tf_grow_array((void **)&L->lo, &c1, L->n + 1, sizeof(int64_t)) ||
+      tf_grow_array((void **)&L->hi, &c2, L->n + 1, sizeof(int64_t)) ||
+      tf_grow_array((void **)&L->w, &L->cap, L->n + 1, sizeof(double))) {
     rd->nomem = 1;
     return;
   }
@@ -1028,18 +725,19 @@ int tf_length_hist_load(const char *path, tf_length_hist **out, tf_traffic_repor
   assert(path && out);
   *out = NULL;
   hist_load L = {0};
-  csv_reader rd = {.path = path,
+  tf_csv_rows rd = {.max_reported = TF_TRAFFIC_MAX_REPORTED,
+                   .path = path,
                    .report = report,
                    .ctx = ctx,
                    .expect_header = "lo,hi,weight",
                    .on_header = hist_header,
                    .on_row = hist_row,
                    .user = &L};
-  int rc = csv_read(&rd);
+  int rc = tf_csv_read(&rd);
   if (rc == 0 && rd.problems == 0 && L.n == 0)
-    csv_problem(&rd, 0, "no rows after the header (expected at least one lo,hi,weight bin)");
+    tf_csv_problem(&rd, 0, "no rows after the header (expected at least one lo,hi,weight bin)");
   else if (rc == 0 && rd.problems == 0 && !(L.total > 0 && isfinite(L.total)))
-    csv_problem(&rd, 0, "total weight is %g (expected a finite total > 0)", L.total);
+    tf_csv_problem(&rd, 0, "total weight is %g (expected a finite total > 0)", L.total);
   if (rc == 0 && rd.problems == 0) {
     rc = tf_length_hist_create(out, L.n, L.lo, L.hi, L.w);
     if (rc == TF_ENOMEM)
@@ -1050,8 +748,8 @@ int tf_length_hist_load(const char *path, tf_length_hist **out, tf_traffic_repor
   free(L.lo);
   free(L.hi);
   free(L.w);
-  csv_reader_fini(&rd);
-  return csv_finish(&rd, rc);
+  tf_csv_rows_fini(&rd);
+  return tf_csv_finish(&rd, rc);
 }
 
 /* ---- Arrival processes ---- */
