@@ -87,7 +87,7 @@ static int device_header(tf_csv_rows *rd) {
   if (!bad && (col[0] != 0 || col[1] != 1 || rd->n_fields != 2)) {
     char hdr[160];
     tf_csv_problem(rd, rd->row_line, "the header is %s (expected key,value)",
-                tf_csv_header_text(rd, hdr, sizeof hdr));
+                   tf_csv_header_text(rd, hdr, sizeof hdr));
     bad++;
   }
   return bad;
@@ -107,7 +107,7 @@ static void device_row(tf_csv_rows *rd) {
   tf_meas *m = L->m;
   if (rd->n_fields != 2) {
     tf_csv_problem(rd, rd->row_line, "%zu field%s (expected 2: key,value)", rd->n_fields,
-                rd->n_fields == 1 ? "" : "s");
+                   rd->n_fields == 1 ? "" : "s");
     return;
   }
   size_t kn, vn;
@@ -119,24 +119,25 @@ static void device_row(tf_csv_rows *rd) {
   }
   for (size_t i = 0; i < m->n_device; i++) {
     if (field_is(k, kn, m->device_key[i])) {
-      tf_csv_problem(rd, rd->row_line, "key \"%s\" again, first at line %d (expected each key once)",
-                  tf_csv_show(txt, sizeof txt, k, kn), L->key_line[i]);
+      tf_csv_problem(rd, rd->row_line,
+                     "key \"%s\" again, first at line %d (expected each key once)",
+                     tf_csv_show(txt, sizeof txt, k, kn), L->key_line[i]);
       return;
     }
   }
   if (field_is(k, kn, "format") && !field_is(v, vn, TF_MEAS_FORMAT))
-    tf_csv_problem(rd, rd->row_line, "format \"%s\" (expected %s)", tf_csv_show(txt, sizeof txt, v, vn),
-                TF_MEAS_FORMAT);
+    tf_csv_problem(rd, rd->row_line, "format \"%s\" (expected %s)",
+                   tf_csv_show(txt, sizeof txt, v, vn), TF_MEAS_FORMAT);
   if (field_is(k, kn, "mode") && vn > 0 && !field_is(v, vn, "quick") && !field_is(v, vn, "full"))
     tf_csv_problem(rd, rd->row_line, "mode \"%s\" (expected quick or full)",
-                tf_csv_show(txt, sizeof txt, v, vn));
+                   tf_csv_show(txt, sizeof txt, v, vn));
   for (int i = 0; i < N_DEVICE_NUMERIC; i++) {
     double x;
     if (!field_is(k, kn, device_numeric[i]) || vn == 0)
       continue;
     if (parse_number(v, vn, &x) != 0 || !isfinite(x) || x < 0)
       tf_csv_problem(rd, rd->row_line, "%s = \"%s\" (expected a number >= 0, or empty if unknown)",
-                  tf_csv_show(txt2, sizeof txt2, k, kn), tf_csv_show(txt, sizeof txt, v, vn));
+                     tf_csv_show(txt2, sizeof txt2, k, kn), tf_csv_show(txt, sizeof txt, v, vn));
   }
   /* Three parallel arrays grown to the same capacity: each keeps its old block if realloc
    * fails, so whatever happens they stay freeable. */
@@ -165,21 +166,22 @@ static void device_row(tf_csv_rows *rd) {
 static int load_device(tf_meas *m, tf_meas_report_fn report, void *ctx) {
   device_load L = {.m = m};
   tf_csv_rows rd = {.max_reported = TF_MEAS_MAX_REPORTED,
-                   .path = m->device_path,
-                   .report = report,
-                   .ctx = ctx,
-                   .expect_header = "key,value",
-                   .on_header = device_header,
-                   .on_row = device_row,
-                   .user = &L};
+                    .path = m->device_path,
+                    .report = report,
+                    .ctx = ctx,
+                    .expect_header = "key,value",
+                    .on_header = device_header,
+                    .on_row = device_row,
+                    .user = &L};
   int rc = tf_csv_read(&rd);
   if (rc == 0 && !rd.stop && rd.header_done) {
     for (int i = 0; i < N_DEVICE_KEYS; i++)
       if (!tf_meas_device(m, device_keys[i]))
-        tf_csv_problem(&rd, 0,
-                    "missing key \"%s\" (expected all %d keys of docs/CALIBRATION.md, from format "
-                    "to mode; a file cut short loses its last keys)",
-                    device_keys[i], N_DEVICE_KEYS);
+        tf_csv_problem(
+            &rd, 0,
+            "missing key \"%s\" (expected all %d keys of docs/CALIBRATION.md, from format "
+            "to mode; a file cut short loses its last keys)",
+            device_keys[i], N_DEVICE_KEYS);
   }
   free(L.key_line);
   tf_csv_rows_fini(&rd);
@@ -386,8 +388,8 @@ static int meas_header(tf_csv_rows *rd) {
 
 /* Reads one text field into an enum: 0 and *out, 1 when the field is empty (or the column
  * absent), -1 when the word is unknown. */
-static int text_value(tf_csv_rows *rd, size_t col, const char *const *words, int n_words,
-                      int *out, const char **text, size_t *len) {
+static int text_value(tf_csv_rows *rd, size_t col, const char *const *words, int n_words, int *out,
+                      const char **text, size_t *len) {
   *text = "";
   *len = 0;
   if (col == SIZE_MAX)
@@ -409,7 +411,7 @@ static void meas_row(tf_csv_rows *rd) {
   char txt[64];
   if (rd->n_fields != L->n_header) {
     tf_csv_problem(rd, rd->row_line, "%zu field%s (expected %zu, one per header column)",
-                rd->n_fields, rd->n_fields == 1 ? "" : "s", L->n_header);
+                   rd->n_fields, rd->n_fields == 1 ? "" : "s", L->n_header);
     return;
   }
   tf_meas_row r = {.line = rd->row_line};
@@ -422,11 +424,11 @@ static void meas_row(tf_csv_rows *rd) {
                        &s, &n);
   if (got != 0) {
     tf_csv_problem(rd, rd->row_line,
-                got > 0 ? "no kernel%s (expected gemm, grouped_gemm, attn_decode, hbm_stream, "
-                          "idle, p2p, all_reduce or all_to_all)"
-                        : "unknown kernel \"%s\" (expected gemm, grouped_gemm, attn_decode, "
-                          "hbm_stream, idle, p2p, all_reduce or all_to_all)",
-                got > 0 ? "" : tf_csv_show(txt, sizeof txt, s, n));
+                   got > 0 ? "no kernel%s (expected gemm, grouped_gemm, attn_decode, hbm_stream, "
+                             "idle, p2p, all_reduce or all_to_all)"
+                           : "unknown kernel \"%s\" (expected gemm, grouped_gemm, attn_decode, "
+                             "hbm_stream, idle, p2p, all_reduce or all_to_all)",
+                   got > 0 ? "" : tf_csv_show(txt, sizeof txt, s, n));
     return; /* without a kernel there is nothing to check the row against */
   }
   r.kernel = (tf_meas_kernel)kernel;
@@ -438,13 +440,13 @@ static void meas_row(tf_csv_rows *rd) {
   got = text_value(rd, L->text_col[DTYPE_COL], dtype_words, 3, &dtype, &s, &n);
   if (got < 0)
     tf_csv_problem(rd, rd->row_line, "dtype \"%s\" (expected bf16 or fp8)",
-                tf_csv_show(txt, sizeof txt, s, n));
+                   tf_csv_show(txt, sizeof txt, s, n));
   else if (got > 0 && need->dtype && L->text_col[DTYPE_COL] == SIZE_MAX) {
     if (!L->reported_missing_dtype)
       tf_csv_problem(rd, rd->row_line,
-                  "%s needs column \"dtype\", which the header lacks (expected the columns of "
-                  "docs/CALIBRATION.md)",
-                  kname);
+                     "%s needs column \"dtype\", which the header lacks (expected the columns of "
+                     "docs/CALIBRATION.md)",
+                     kname);
     L->reported_missing_dtype = true;
   } else if (got > 0 && need->dtype)
     tf_csv_problem(rd, rd->row_line, "%s row without dtype (expected bf16 or fp8)", kname);
@@ -455,13 +457,13 @@ static void meas_row(tf_csv_rows *rd) {
   got = text_value(rd, L->text_col[LAYOUT_COL], layout_words, 3, &layout, &s, &n);
   if (got < 0)
     tf_csv_problem(rd, rd->row_line, "layout \"%s\" (expected gqa or mla)",
-                tf_csv_show(txt, sizeof txt, s, n));
+                   tf_csv_show(txt, sizeof txt, s, n));
   else if (got > 0 && need->layout && L->text_col[LAYOUT_COL] == SIZE_MAX) {
     if (!L->reported_missing_layout)
       tf_csv_problem(rd, rd->row_line,
-                  "%s needs column \"layout\", which the header lacks (expected the columns of "
-                  "docs/CALIBRATION.md)",
-                  kname);
+                     "%s needs column \"layout\", which the header lacks (expected the columns of "
+                     "docs/CALIBRATION.md)",
+                     kname);
     L->reported_missing_layout = true;
   } else if (got > 0 && need->layout)
     tf_csv_problem(rd, rd->row_line, "%s row without layout (expected gqa or mla)", kname);
@@ -475,9 +477,9 @@ static void meas_row(tf_csv_rows *rd) {
     if (L->num_col[c] == SIZE_MAX) {
       if ((required & BIT(c)) && !(L->reported_missing & BIT(c))) {
         tf_csv_problem(rd, rd->row_line,
-                    "%s needs column \"%s\", which the header lacks (expected the columns of "
-                    "docs/CALIBRATION.md)",
-                    kname, name);
+                       "%s needs column \"%s\", which the header lacks (expected the columns of "
+                       "docs/CALIBRATION.md)",
+                       kname, name);
         L->reported_missing |= BIT(c);
       }
       continue;
@@ -486,13 +488,13 @@ static void meas_row(tf_csv_rows *rd) {
     if (n == 0) {
       if (required & BIT(c))
         tf_csv_problem(rd, rd->row_line, "%s row without %s (expected %s)", kname, name,
-                    expected_of(c));
+                       expected_of(c));
       continue;
     }
     double x;
     if (parse_number(s, n, &x) != 0) {
       tf_csv_problem(rd, rd->row_line, "%s \"%s\" is not a number (expected %s)", name,
-                  tf_csv_show(txt, sizeof txt, s, n), expected_of(c));
+                     tf_csv_show(txt, sizeof txt, s, n), expected_of(c));
       continue;
     }
     /* Zero is refused where the quantity must be positive: counts the kernel needs, sizes, the
@@ -501,13 +503,14 @@ static void meas_row(tf_csv_rows *rd) {
                     c == C_TIME || c == C_POWER_LIMIT ||
                     ((c == C_BYTES || c == C_FLOPS || c == C_BYTES_MOVED) && (required & BIT(c)));
     if (!isfinite(x) || x < 0 || (positive && x == 0)) {
-      tf_csv_problem(rd, rd->row_line, "%s = %s (expected %s)", name, tf_csv_show(txt, sizeof txt, s, n),
-                  positive || x < 0 ? expected_of(c) : "a finite number >= 0");
+      tf_csv_problem(rd, rd->row_line, "%s = %s (expected %s)", name,
+                     tf_csv_show(txt, sizeof txt, s, n),
+                     positive || x < 0 ? expected_of(c) : "a finite number >= 0");
       continue;
     }
     if (numeric_columns[c].whole && x != floor(x)) {
       tf_csv_problem(rd, rd->row_line, "%s = %s (expected a whole number)", name,
-                  tf_csv_show(txt, sizeof txt, s, n));
+                     tf_csv_show(txt, sizeof txt, s, n));
       continue;
     }
     *v = x;
@@ -523,21 +526,26 @@ static void meas_row(tf_csv_rows *rd) {
   tf_csv_show(t90, sizeof t90, s, n);
   if (tf_meas_has(r.time_s) && tf_meas_has(r.time_p10_s) && r.time_p10_s > r.time_s)
     tf_csv_problem(rd, rd->row_line,
-                "time_p10_s = %s is above time_s = %s (expected p10 <= median <= p90)", t10, t50);
+                   "time_p10_s = %s is above time_s = %s (expected p10 <= median <= p90)", t10,
+                   t50);
   if (tf_meas_has(r.time_s) && tf_meas_has(r.time_p90_s) && r.time_s > r.time_p90_s)
     tf_csv_problem(rd, rd->row_line,
-                "time_s = %s is above time_p90_s = %s (expected p10 <= median <= p90)", t50, t90);
+                   "time_s = %s is above time_p90_s = %s (expected p10 <= median <= p90)", t50,
+                   t90);
   if (r.kernel == TF_MEAS_GEMM && tf_meas_has(r.groups) && r.groups != 1)
-    tf_csv_problem(rd, rd->row_line, "groups = %.17g in a gemm row (expected 1; several groups are "
-                "a grouped_gemm)", r.groups);
+    tf_csv_problem(rd, rd->row_line,
+                   "groups = %.17g in a gemm row (expected 1; several groups are "
+                   "a grouped_gemm)",
+                   r.groups);
   if ((r.kernel == TF_MEAS_GEMM || r.kernel == TF_MEAS_GROUPED_GEMM) && tf_meas_has(r.flops) &&
       tf_meas_has(r.m) && tf_meas_has(r.n) && tf_meas_has(r.k)) {
     double groups = r.kernel == TF_MEAS_GROUPED_GEMM && tf_meas_has(r.groups) ? r.groups : 1;
     double want = 2 * r.m * r.n * r.k * groups;
     if (fabs(r.flops - want) > FLOPS_REL_TOL * want)
-      tf_csv_problem(rd, rd->row_line, "flops = %.17g, but %s = %.17g (expected the FLOPs of one "
-                  "launch)", r.flops,
-                  r.kernel == TF_MEAS_GEMM ? "2 m n k" : "2 m n k groups", want);
+      tf_csv_problem(rd, rd->row_line,
+                     "flops = %.17g, but %s = %.17g (expected the FLOPs of one "
+                     "launch)",
+                     r.flops, r.kernel == TF_MEAS_GEMM ? "2 m n k" : "2 m n k groups", want);
   }
   if (rd->problems != problems)
     return; /* a broken row is not compared with others */
@@ -555,9 +563,9 @@ static void meas_row(tf_csv_rows *rd) {
   }
   if (twin != SIZE_MAX) {
     tf_csv_problem(rd, rd->row_line,
-                "the same configuration as line %d (expected each kernel, dtype, layout, shape "
-                "and power limit measured once)",
-                m->rows[twin].line);
+                   "the same configuration as line %d (expected each kernel, dtype, layout, shape "
+                   "and power limit measured once)",
+                   m->rows[twin].line);
     return;
   }
   m->n_rows++;
@@ -566,13 +574,13 @@ static void meas_row(tf_csv_rows *rd) {
 static int load_measurements(tf_meas *m, tf_meas_report_fn report, void *ctx) {
   meas_load L = {.m = m};
   tf_csv_rows rd = {.max_reported = TF_MEAS_MAX_REPORTED,
-                   .path = m->measurements_path,
-                   .report = report,
-                   .ctx = ctx,
-                   .expect_header = "kernel,dtype,m,n,k,... (docs/CALIBRATION.md)",
-                   .on_header = meas_header,
-                   .on_row = meas_row,
-                   .user = &L};
+                    .path = m->measurements_path,
+                    .report = report,
+                    .ctx = ctx,
+                    .expect_header = "kernel,dtype,m,n,k,... (docs/CALIBRATION.md)",
+                    .on_header = meas_header,
+                    .on_row = meas_row,
+                    .user = &L};
   int rc = tf_csv_read(&rd);
   if (rc == 0 && !rd.stop && rd.header_done && m->n_rows == 0 && rd.problems == 0)
     tf_csv_problem(&rd, 0, "no rows after the header (expected at least one measurement)");

@@ -287,19 +287,20 @@ static int token_field(tf_csv_rows *rd, size_t col, const char *name, int64_t *o
     return 0;
   case -1:
     if (n == 0)
-      tf_csv_problem(rd, rd->row_line, "%s is empty (expected a whole number of tokens >= 1)", name);
+      tf_csv_problem(rd, rd->row_line, "%s is empty (expected a whole number of tokens >= 1)",
+                     name);
     else
       tf_csv_problem(rd, rd->row_line,
-                  "%s \"%s\" is not a whole number (expected a whole number of tokens >= 1)", name,
-                  tf_csv_show(txt, sizeof txt, s, n));
+                     "%s \"%s\" is not a whole number (expected a whole number of tokens >= 1)",
+                     name, tf_csv_show(txt, sizeof txt, s, n));
     return -1;
   case -2:
     tf_csv_problem(rd, rd->row_line, "%s = %s (expected at least 1 token)", name,
-                tf_csv_show(txt, sizeof txt, s, n));
+                   tf_csv_show(txt, sizeof txt, s, n));
     return -1;
   default:
     tf_csv_problem(rd, rd->row_line, "%s = %s (expected at most %" PRId64 " tokens)", name,
-                tf_csv_show(txt, sizeof txt, s, n), TF_LENGTH_MAX_TOKENS);
+                   tf_csv_show(txt, sizeof txt, s, n), TF_LENGTH_MAX_TOKENS);
     return -1;
   }
 }
@@ -423,16 +424,16 @@ static int trace_header(tf_csv_rows *rd) {
   int tokenfab = (col[3] != SIZE_MAX) + (col[4] != SIZE_MAX) + (col[5] != SIZE_MAX);
   if (col[0] != SIZE_MAX && col[3] != SIZE_MAX) {
     tf_csv_problem(rd, rd->row_line,
-                "both TIMESTAMP and time_s columns (expected one layout: " AZURE_LAYOUT
-                ", or " TOKENFAB_LAYOUT ")");
+                   "both TIMESTAMP and time_s columns (expected one layout: " AZURE_LAYOUT
+                   ", or " TOKENFAB_LAYOUT ")");
     return 1;
   }
   if (azure == 0 && tokenfab == 0) {
     char hdr[160];
     tf_csv_problem(rd, rd->row_line,
-                "no trace columns (expected a header row with " AZURE_LAYOUT ", or " TOKENFAB_LAYOUT
-                "; the header is %s)",
-                tf_csv_header_text(rd, hdr, sizeof hdr));
+                   "no trace columns (expected a header row with " AZURE_LAYOUT
+                   ", or " TOKENFAB_LAYOUT "; the header is %s)",
+                   tf_csv_header_text(rd, hdr, sizeof hdr));
     return 1;
   }
   /* The layout of the time column present, else the one with more of its columns. */
@@ -457,8 +458,8 @@ static int trace_header(tf_csv_rows *rd) {
 static void trace_row(tf_csv_rows *rd) {
   trace_load *L = rd->user;
   if (rd->n_fields != L->columns) {
-    tf_csv_problem(rd, rd->row_line, "%zu field%s (expected %zu, one per header column)", rd->n_fields,
-                rd->n_fields == 1 ? "" : "s", L->columns);
+    tf_csv_problem(rd, rd->row_line, "%zu field%s (expected %zu, one per header column)",
+                   rd->n_fields, rd->n_fields == 1 ? "" : "s", L->columns);
     return;
   }
   int bad = 0;
@@ -470,33 +471,33 @@ static void trace_row(tf_csv_rows *rd) {
     const char *why = parse_timestamp(s, n, &t);
     if (why) {
       tf_csv_problem(rd, rd->row_line,
-                  "TIMESTAMP \"%s\" %s (expected YYYY-MM-DD HH:MM:SS with up to 9 fractional "
-                  "digits, e.g. 2023-11-16 18:15:46.6805900)",
-                  tf_csv_show(txt, sizeof txt, s, n), why);
+                     "TIMESTAMP \"%s\" %s (expected YYYY-MM-DD HH:MM:SS with up to 9 fractional "
+                     "digits, e.g. 2023-11-16 18:15:46.6805900)",
+                     tf_csv_show(txt, sizeof txt, s, n), why);
       bad = 1;
     }
   } else {
     int rc = parse_seconds_ns(s, n, &t);
     if (rc == -1) {
       tf_csv_problem(rd, rd->row_line,
-                  "time_s \"%s\" is not a number (expected seconds as a decimal, e.g. 12.5)",
-                  tf_csv_show(txt, sizeof txt, s, n));
+                     "time_s \"%s\" is not a number (expected seconds as a decimal, e.g. 12.5)",
+                     tf_csv_show(txt, sizeof txt, s, n));
       bad = 1;
     } else if (rc == -2) {
       tf_csv_problem(rd, rd->row_line,
-                  "time_s = %s is out of range (expected at most 292 years in seconds)",
-                  tf_csv_show(txt, sizeof txt, s, n));
+                     "time_s = %s is out of range (expected at most 292 years in seconds)",
+                     tf_csv_show(txt, sizeof txt, s, n));
       bad = 1;
     }
   }
   if (!bad && L->have_prev && t < L->prev_ns) {
     tf_csv_problem(rd, rd->row_line, "%s %s is before %s at line %d (expected rows in time order)",
-                L->time_name, tf_csv_show(txt, sizeof txt, s, n), L->prev_text, L->prev_line);
+                   L->time_name, tf_csv_show(txt, sizeof txt, s, n), L->prev_text, L->prev_line);
     bad = 1;
   } else if (!bad && L->n > 0 && L->time_ns[0] < 0 && t > INT64_MAX + L->time_ns[0]) {
     tf_csv_problem(rd, rd->row_line,
-                "%s %s is more than 292 years after the first row (expected a shorter trace)",
-                L->time_name, tf_csv_show(txt, sizeof txt, s, n));
+                   "%s %s is more than 292 years after the first row (expected a shorter trace)",
+                   L->time_name, tf_csv_show(txt, sizeof txt, s, n));
     bad = 1;
   } else if (!bad) {
     L->have_prev = 1;
@@ -528,14 +529,14 @@ int tf_traffic_trace_load(const char *path, tf_traffic_trace **out, tf_traffic_r
   *out = NULL;
   trace_load L = {0};
   tf_csv_rows rd = {.max_reported = TF_TRAFFIC_MAX_REPORTED,
-                   .path = path,
-                   .report = report,
-                   .ctx = ctx,
-                   .expect_header = "TIMESTAMP,ContextTokens,GeneratedTokens (Azure) or "
-                                    "time_s,input_tokens,output_tokens (tokenfab)",
-                   .on_header = trace_header,
-                   .on_row = trace_row,
-                   .user = &L};
+                    .path = path,
+                    .report = report,
+                    .ctx = ctx,
+                    .expect_header = "TIMESTAMP,ContextTokens,GeneratedTokens (Azure) or "
+                                     "time_s,input_tokens,output_tokens (tokenfab)",
+                    .on_header = trace_header,
+                    .on_row = trace_row,
+                    .user = &L};
   int rc = tf_csv_read(&rd);
   if (rc == 0 && rd.problems == 0 && L.n == 0)
     tf_csv_problem(&rd, 0, "no rows after the header (expected at least one request)");
@@ -675,8 +676,8 @@ static int hist_header(tf_csv_rows *rd) {
 static void hist_row(tf_csv_rows *rd) {
   hist_load *L = rd->user;
   if (rd->n_fields != L->columns) {
-    tf_csv_problem(rd, rd->row_line, "%zu field%s (expected %zu, one per header column)", rd->n_fields,
-                rd->n_fields == 1 ? "" : "s", L->columns);
+    tf_csv_problem(rd, rd->row_line, "%zu field%s (expected %zu, one per header column)",
+                   rd->n_fields, rd->n_fields == 1 ? "" : "s", L->columns);
     return;
   }
   int64_t lo = 0, hi = 0;
@@ -685,9 +686,9 @@ static void hist_row(tf_csv_rows *rd) {
   int bad = bad_lo || bad_hi;
   if (!bad && hi < lo) {
     tf_csv_problem(rd, rd->row_line,
-                "hi = %" PRId64 " is below lo = %" PRId64 " (expected lo <= hi: a bin's tokens "
-                "from lo to hi inclusive)",
-                hi, lo);
+                   "hi = %" PRId64 " is below lo = %" PRId64 " (expected lo <= hi: a bin's tokens "
+                   "from lo to hi inclusive)",
+                   hi, lo);
     bad = 1;
   }
   size_t n;
@@ -698,10 +699,10 @@ static void hist_row(tf_csv_rows *rd) {
   if (rc) {
     if (rc == -1)
       tf_csv_problem(rd, rd->row_line, "weight \"%s\" is not a number (expected a number >= 0)",
-                  tf_csv_show(txt, sizeof txt, s, n));
+                     tf_csv_show(txt, sizeof txt, s, n));
     else
       tf_csv_problem(rd, rd->row_line, "weight = %s (expected a finite number >= 0)",
-                  tf_csv_show(txt, sizeof txt, s, n));
+                     tf_csv_show(txt, sizeof txt, s, n));
     bad = 1;
   }
   if (bad || rd->problems > 0)
@@ -726,13 +727,13 @@ int tf_length_hist_load(const char *path, tf_length_hist **out, tf_traffic_repor
   *out = NULL;
   hist_load L = {0};
   tf_csv_rows rd = {.max_reported = TF_TRAFFIC_MAX_REPORTED,
-                   .path = path,
-                   .report = report,
-                   .ctx = ctx,
-                   .expect_header = "lo,hi,weight",
-                   .on_header = hist_header,
-                   .on_row = hist_row,
-                   .user = &L};
+                    .path = path,
+                    .report = report,
+                    .ctx = ctx,
+                    .expect_header = "lo,hi,weight",
+                    .on_header = hist_header,
+                    .on_row = hist_row,
+                    .user = &L};
   int rc = tf_csv_read(&rd);
   if (rc == 0 && rd.problems == 0 && L.n == 0)
     tf_csv_problem(&rd, 0, "no rows after the header (expected at least one lo,hi,weight bin)");
