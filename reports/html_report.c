@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "appendf.h"
 #include "error.h"
 #include "json_out.h"
 #include "numfmt.h"
@@ -37,20 +38,6 @@ const char *const tf_html_report_chartjs_paths[] = {
 /* The page's own style and script, at the end of this file. */
 static void write_page_css(FILE *f);
 static void write_page_js(FILE *f);
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static int fail(char *err, size_t err_size, int code, const char *fmt, ...) {
-  char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  if (err && err_size > 0)
-    snprintf(err, err_size, "%s", msg);
-  return TF_FAIL(code, "%s", msg);
-}
 
 static bool contains(const char *s, size_t n, const char *word) {
   size_t w = strlen(word);
@@ -105,39 +92,40 @@ int tf_html_report_load_chartjs(const char *path, char **text, size_t *len, char
   if (path) {
     f = fopen(path, "rb");
     if (!f && errno == ENOENT)
-      return fail(err, err_size, TF_ENOTFOUND,
-                  "Chart.js not found at %s: install the Debian package libjs-chart.js "
-                  "(apt-get install libjs-chart.js), or name its UMD build (chart.umd.js, "
-                  "chart.min.js) with --chartjs FILE",
-                  path);
+      return tf_fail_into(err, err_size, TF_ENOTFOUND,
+                          "Chart.js not found at %s: install the Debian package libjs-chart.js "
+                          "(apt-get install libjs-chart.js), or name its UMD build (chart.umd.js, "
+                          "chart.min.js) with --chartjs FILE",
+                          path);
   } else {
     for (int i = 0; !f && tf_html_report_chartjs_paths[i]; i++)
       f = fopen(path = tf_html_report_chartjs_paths[i], "rb");
     if (!f)
-      return fail(err, err_size, TF_ENOTFOUND,
-                  "Chart.js not found in /usr/share/javascript/chart.js: install the Debian "
-                  "package libjs-chart.js (apt-get install libjs-chart.js), or name the file with "
-                  "--chartjs FILE");
+      return tf_fail_into(
+          err, err_size, TF_ENOTFOUND,
+          "Chart.js not found in /usr/share/javascript/chart.js: install the Debian "
+          "package libjs-chart.js (apt-get install libjs-chart.js), or name the file with "
+          "--chartjs FILE");
   }
   if (!f)
-    return fail(err, err_size, TF_EIO, "cannot read Chart.js from %s: %s", path,
-                strerror(errno));
+    return tf_fail_into(err, err_size, TF_EIO, "cannot read Chart.js from %s: %s", path,
+                        strerror(errno));
   int status = read_all(f, text, len);
   int saved = errno;
   fclose(f);
   if (status == TF_ENOMEM)
-    return fail(err, err_size, TF_ENOMEM, "out of memory reading Chart.js from %s", path);
+    return tf_fail_into(err, err_size, TF_ENOMEM, "out of memory reading Chart.js from %s", path);
   if (status == TF_EINVAL)
-    return fail(err, err_size, TF_EIO, "%s is larger than 16 MiB: not Chart.js", path);
+    return tf_fail_into(err, err_size, TF_EIO, "%s is larger than 16 MiB: not Chart.js", path);
   if (status)
-    return fail(err, err_size, TF_EIO, "cannot read Chart.js from %s: %s", path,
-                strerror(saved));
+    return tf_fail_into(err, err_size, TF_EIO, "cannot read Chart.js from %s: %s", path,
+                        strerror(saved));
   if (!contains(*text, *len, "Chart")) {
     free(*text);
     *text = NULL;
     *len = 0;
-    return fail(err, err_size, TF_EIO, "%s does not look like Chart.js (it never says `Chart`)",
-                path);
+    return tf_fail_into(err, err_size, TF_EIO,
+                        "%s does not look like Chart.js (it never says `Chart`)", path);
   }
   return 0;
 }
@@ -1100,7 +1088,8 @@ int tf_html_report_save(const char *path, const tf_report_run *run, const tf_rep
   int m = snprintf(tmp, sizeof tmp, "%.*s/.%s.XXXXXX", dir_len, slash ? path : ".",
                    slash ? slash + 1 : path);
   if (m < 0 || (size_t)m >= sizeof tmp || (slash && slash[1] == '\0'))
-    return fail(err, err_size, TF_EIO, "%s: not a file name the report can be written to", path);
+    return tf_fail_into(err, err_size, TF_EIO, "%s: not a file name the report can be written to",
+                        path);
   int fd = mkstemp(tmp);
   if (fd >= 0 && fchmod(fd, file_mode()) != 0) {
     close(fd);
@@ -1109,8 +1098,8 @@ int tf_html_report_save(const char *path, const tf_report_run *run, const tf_rep
   }
   FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
   if (!f) {
-    int status = fail(err, err_size, TF_EIO, "cannot create a file in the folder of %s: %s",
-                      path, strerror(errno));
+    int status = tf_fail_into(err, err_size, TF_EIO, "cannot create a file in the folder of %s: %s",
+                              path, strerror(errno));
     if (fd >= 0) {
       close(fd);
       remove(tmp);
@@ -1133,8 +1122,8 @@ int tf_html_report_save(const char *path, const tf_report_run *run, const tf_rep
   }
   if (rc) {
     remove(tmp);
-    return fail(err, err_size, rc == TF_ENOMEM ? TF_ENOMEM : TF_EIO, "cannot write %s: %s", path,
-                rc == TF_ENOMEM ? "out of memory" : strerror(saved));
+    return tf_fail_into(err, err_size, rc == TF_ENOMEM ? TF_ENOMEM : TF_EIO, "cannot write %s: %s",
+                        path, rc == TF_ENOMEM ? "out of memory" : strerror(saved));
   }
   return 0;
 }

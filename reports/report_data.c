@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "appendf.h"
 #include "error.h"
 #include "pareto.h"
 #include "store.h"
@@ -43,27 +44,13 @@ struct tf_report_db {
   int64_t user_version; /* the schema: 1 has no sweep tables */
 };
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static int fail(char *err, size_t err_size, int code, const char *fmt, ...) {
-  char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  if (err && err_size > 0)
-    snprintf(err, err_size, "%s", msg);
-  return TF_FAIL(code, "%s", msg);
-}
-
 static int db_fail(const tf_report_db *d, char *err, size_t err_size, const char *what) {
-  return fail(err, err_size, TF_EDB, "%s: cannot read %s: %s", d->path, what,
-              sqlite3_errmsg(d->db));
+  return tf_fail_into(err, err_size, TF_EDB, "%s: cannot read %s: %s", d->path, what,
+                      sqlite3_errmsg(d->db));
 }
 
 static int no_memory(const tf_report_db *d, char *err, size_t err_size) {
-  return fail(err, err_size, TF_ENOMEM, "%s: out of memory reading the results", d->path);
+  return tf_fail_into(err, err_size, TF_ENOMEM, "%s: out of memory reading the results", d->path);
 }
 
 static char *copy_n(const char *s, size_t n) {
@@ -107,53 +94,40 @@ static bool grow(void **items, size_t *cap, size_t n, size_t size) {
   return true;
 }
 
-static int query_int(sqlite3 *db, const char *sql, int64_t *v) {
-  sqlite3_stmt *st;
-  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-  if (rc != SQLITE_OK)
-    return rc;
-  rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    *v = sqlite3_column_int64(st, 0);
-    rc = SQLITE_OK;
-  }
-  sqlite3_finalize(st);
-  return rc;
-}
-
 /* ---- opening ---- */
 
 static int refuse(tf_report_db *d, char *err, size_t err_size, int rc) {
   if (rc == SQLITE_NOTADB)
-    return fail(err, err_size, TF_EINVAL, "%s: not a tokenfab results database (%s)", d->path,
-                sqlite3_errmsg(d->db));
+    return tf_fail_into(err, err_size, TF_EINVAL, "%s: not a tokenfab results database (%s)",
+                        d->path, sqlite3_errmsg(d->db));
   if (rc == SQLITE_NOMEM)
     return no_memory(d, err, err_size);
-  return fail(err, err_size, TF_EINVAL, "%s: cannot open the results database: %s", d->path,
-              d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc));
+  return tf_fail_into(err, err_size, TF_EINVAL, "%s: cannot open the results database: %s", d->path,
+                      d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc));
 }
 
 static int check_identity(tf_report_db *d, char *err, size_t err_size) {
   int64_t app = 0, version = 0;
-  int rc = query_int(d->db, "PRAGMA application_id", &app);
+  int rc = tf_store_query_int(d->db, "PRAGMA application_id", &app);
   if (rc == SQLITE_OK)
-    rc = query_int(d->db, "PRAGMA user_version", &version);
+    rc = tf_store_query_int(d->db, "PRAGMA user_version", &version);
   if (rc != SQLITE_OK)
     return refuse(d, err, err_size, rc);
   if (app != TF_STORE_APPLICATION_ID)
-    return fail(err, err_size, TF_EINVAL,
-                "%s: not a tokenfab results database (SQLite application_id %#llx, tokenfab's "
-                "is %#llx)",
-                d->path, (unsigned long long)(uint32_t)app,
-                (unsigned long long)TF_STORE_APPLICATION_ID);
+    return tf_fail_into(
+        err, err_size, TF_EINVAL,
+        "%s: not a tokenfab results database (SQLite application_id %#llx, tokenfab's "
+        "is %#llx)",
+        d->path, (unsigned long long)(uint32_t)app, (unsigned long long)TF_STORE_APPLICATION_ID);
   if (version > TF_STORE_SCHEMA_VERSION)
-    return fail(err, err_size, TF_EINVAL,
-                "%s: schema version %lld is newer than this tokenfab (%d); use a newer tokenfab",
-                d->path, (long long)version, TF_STORE_SCHEMA_VERSION);
+    return tf_fail_into(
+        err, err_size, TF_EINVAL,
+        "%s: schema version %lld is newer than this tokenfab (%d); use a newer tokenfab", d->path,
+        (long long)version, TF_STORE_SCHEMA_VERSION);
   if (version < 1)
-    return fail(err, err_size, TF_EINVAL,
-                "%s: schema version %lld is not one this tokenfab knows (it reads 1 to %d)",
-                d->path, (long long)version, TF_STORE_SCHEMA_VERSION);
+    return tf_fail_into(err, err_size, TF_EINVAL,
+                        "%s: schema version %lld is not one this tokenfab knows (it reads 1 to %d)",
+                        d->path, (long long)version, TF_STORE_SCHEMA_VERSION);
   d->user_version = version;
   return 0;
 }
@@ -164,14 +138,14 @@ int tf_report_open(const char *path, tf_report_db **out, char *err, size_t err_s
   tf_report_db *d = calloc(1, sizeof *d);
   if (!d || !(d->path = copy_n(path, strlen(path)))) {
     free(d);
-    return fail(err, err_size, TF_ENOMEM, "%s: out of memory opening the results database",
-                path);
+    return tf_fail_into(err, err_size, TF_ENOMEM, "%s: out of memory opening the results database",
+                        path);
   }
   /* SQLite's message for a missing file is "unable to open database file": say why. */
   FILE *probe = fopen(path, "rb");
   if (!probe) {
-    int status = fail(err, err_size, TF_EINVAL, "%s: cannot open the results database: %s",
-                      path, strerror(errno));
+    int status = tf_fail_into(err, err_size, TF_EINVAL, "%s: cannot open the results database: %s",
+                              path, strerror(errno));
     tf_report_close(d);
     return status;
   }
@@ -255,12 +229,14 @@ static int list_ids(tf_report_db *d, const char *sql, char *buf, size_t size, in
 int tf_report_latest_run(tf_report_db *d, int64_t *run_id, char *err, size_t err_size) {
   assert(d && run_id);
   int64_t id = 0;
-  int rc = query_int(d->db, "SELECT coalesce(max(run_id), 0) FROM runs", &id);
+  int rc = tf_store_query_int(d->db, "SELECT coalesce(max(run_id), 0) FROM runs", &id);
   if (rc != SQLITE_OK)
     return db_fail(d, err, err_size, "its runs");
   if (id <= 0)
-    return fail(err, err_size, TF_ENOTFOUND, "%s: holds no runs (tokenfab run and tokenfab sweep "
-                "record them)", d->path);
+    return tf_fail_into(err, err_size, TF_ENOTFOUND,
+                        "%s: holds no runs (tokenfab run and tokenfab sweep "
+                        "record them)",
+                        d->path);
   *run_id = id;
   return 0;
 }
@@ -489,10 +465,10 @@ static int read_run_row(tf_report_db *d, tf_report_run *r, char *err, size_t err
       SQLITE_OK)
     return db_fail(d, err, err_size, "its runs");
   if (count == 0)
-    return fail(err, err_size, TF_ENOTFOUND, "%s: no run %" PRId64 ": the file holds no runs",
-                d->path, r->run_id);
-  return fail(err, err_size, TF_ENOTFOUND, "%s: no run %" PRId64 "; its runs: %s", d->path,
-              r->run_id, ids);
+    return tf_fail_into(err, err_size, TF_ENOTFOUND,
+                        "%s: no run %" PRId64 ": the file holds no runs", d->path, r->run_id);
+  return tf_fail_into(err, err_size, TF_ENOTFOUND, "%s: no run %" PRId64 "; its runs: %s", d->path,
+                      r->run_id, ids);
 }
 
 int tf_report_load_run(tf_report_db *d, int64_t run_id, tf_report_run **out, char *err,
@@ -584,10 +560,11 @@ static int read_sweep_row(tf_report_db *d, tf_report_sweep *s, char *err, size_t
   if (rc != SQLITE_OK)
     return db_fail(d, err, err_size, "its sweeps");
   if (count == 0)
-    return fail(err, err_size, TF_ENOTFOUND,
-                "%s: holds no sweeps (tokenfab sweep records them; for a run, leave --sweep out "
-                "or give --run ID)",
-                d->path);
+    return tf_fail_into(
+        err, err_size, TF_ENOTFOUND,
+        "%s: holds no sweeps (tokenfab sweep records them; for a run, leave --sweep out "
+        "or give --run ID)",
+        d->path);
   sqlite3_stmt *st;
   rc = sqlite3_prepare_v2(d->db,
                           "SELECT sweep_key, scenario_name, scenario_sha256, definition, points, "
@@ -614,8 +591,8 @@ static int read_sweep_row(tf_report_db *d, tf_report_sweep *s, char *err, size_t
   if (!ok)
     return no_memory(d, err, err_size);
   if (!found)
-    return fail(err, err_size, TF_ENOTFOUND, "%s: no sweep %" PRId64 "; its sweeps: %s", d->path,
-                s->sweep_id, ids);
+    return tf_fail_into(err, err_size, TF_ENOTFOUND, "%s: no sweep %" PRId64 "; its sweeps: %s",
+                        d->path, s->sweep_id, ids);
   return 0;
 }
 

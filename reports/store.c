@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "appendf.h"
 #include "error.h"
 
 #define TF_STR_(x) #x
@@ -183,21 +184,6 @@ struct tf_store {
   size_t rows; /* rows the current write has inserted */
 };
 
-/* Formats a failure into err (when given) and passes it through the error funnel. */
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static int store_fail(char *err, size_t err_size, int code, const char *fmt, ...) {
-  char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  if (err && err_size > 0)
-    snprintf(err, err_size, "%s", msg);
-  return TF_FAIL(code, "%s", msg);
-}
-
 static char *copy_string(const char *s) {
   size_t n = strlen(s) + 1;
   char *c = malloc(n);
@@ -206,8 +192,7 @@ static char *copy_string(const char *s) {
   return c;
 }
 
-/* The one integer a statement without parameters returns (a PRAGMA, a count). */
-static int query_int(sqlite3 *db, const char *sql, int64_t *v) {
+int tf_store_query_int(sqlite3 *db, const char *sql, int64_t *v) {
   sqlite3_stmt *st;
   int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
   if (rc != SQLITE_OK)
@@ -236,11 +221,11 @@ typedef struct identity {
 } identity;
 
 static int read_identity(sqlite3 *db, identity *id) {
-  int rc = query_int(db, "PRAGMA application_id", &id->application_id);
+  int rc = tf_store_query_int(db, "PRAGMA application_id", &id->application_id);
   if (rc == SQLITE_OK)
-    rc = query_int(db, "PRAGMA user_version", &id->user_version);
+    rc = tf_store_query_int(db, "PRAGMA user_version", &id->user_version);
   if (rc == SQLITE_OK)
-    rc = query_int(db, "SELECT count(*) FROM sqlite_master", &id->schema_objects);
+    rc = tf_store_query_int(db, "SELECT count(*) FROM sqlite_master", &id->schema_objects);
   return rc;
 }
 
@@ -248,30 +233,30 @@ static int read_identity(sqlite3 *db, identity *id) {
  * sentence as another application's database. */
 static int open_failed(const tf_store *s, int rc, char *err, size_t err_size) {
   if (rc == SQLITE_NOTADB)
-    return store_fail(err, err_size, TF_EDB, "%s: not a tokenfab results database (%s)", s->path,
+    return tf_fail_into(err, err_size, TF_EDB, "%s: not a tokenfab results database (%s)", s->path,
+                        sqlite3_errmsg(s->db));
+  return tf_fail_into(err, err_size, TF_EDB, "%s: cannot open the results database: %s", s->path,
                       sqlite3_errmsg(s->db));
-  return store_fail(err, err_size, TF_EDB, "%s: cannot open the results database: %s", s->path,
-                    sqlite3_errmsg(s->db));
 }
 
 /* Refuses a file that is not a tokenfab database of a schema this build knows. */
 static int check_identity(const tf_store *s, const identity *id, char *err, size_t err_size) {
   if (id->application_id != TF_STORE_APPLICATION_ID)
-    return store_fail(err, err_size, TF_EDB,
-                      "%s: not a tokenfab results database (SQLite application_id %#llx, "
-                      "tokenfab's is %#llx)",
-                      s->path, (unsigned long long)(uint32_t)id->application_id,
-                      (unsigned long long)TF_STORE_APPLICATION_ID);
+    return tf_fail_into(err, err_size, TF_EDB,
+                        "%s: not a tokenfab results database (SQLite application_id %#llx, "
+                        "tokenfab's is %#llx)",
+                        s->path, (unsigned long long)(uint32_t)id->application_id,
+                        (unsigned long long)TF_STORE_APPLICATION_ID);
   if (id->user_version > TF_STORE_SCHEMA_VERSION)
-    return store_fail(err, err_size, TF_EDB,
-                      "%s: schema version %lld is newer than this tokenfab (%d); use a newer "
-                      "tokenfab",
-                      s->path, (long long)id->user_version, TF_STORE_SCHEMA_VERSION);
+    return tf_fail_into(err, err_size, TF_EDB,
+                        "%s: schema version %lld is newer than this tokenfab (%d); use a newer "
+                        "tokenfab",
+                        s->path, (long long)id->user_version, TF_STORE_SCHEMA_VERSION);
   /* Version 1 files are upgraded (adopt_schema); nothing is older. */
   if (id->user_version < 1)
-    return store_fail(err, err_size, TF_EDB,
-                      "%s: schema version %lld is not one this tokenfab knows (it writes %d)",
-                      s->path, (long long)id->user_version, TF_STORE_SCHEMA_VERSION);
+    return tf_fail_into(err, err_size, TF_EDB,
+                        "%s: schema version %lld is not one this tokenfab knows (it writes %d)",
+                        s->path, (long long)id->user_version, TF_STORE_SCHEMA_VERSION);
   return 0;
 }
 
@@ -322,8 +307,8 @@ int tf_store_open(const char *path, tf_store **out, char *err, size_t err_size) 
   tf_store *s = calloc(1, sizeof *s);
   if (!s || !(s->path = copy_string(path))) {
     free(s);
-    return store_fail(err, err_size, TF_ENOMEM, "%s: out of memory opening the results database",
-                      path);
+    return tf_fail_into(err, err_size, TF_ENOMEM, "%s: out of memory opening the results database",
+                        path);
   }
   int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
   if (rc == SQLITE_OK)
@@ -334,8 +319,8 @@ int tf_store_open(const char *path, tf_store **out, char *err, size_t err_size) 
   int status = 0;
   if (rc != SQLITE_OK) {
     status = s->db ? open_failed(s, rc, err, err_size)
-                   : store_fail(err, err_size, TF_ENOMEM,
-                                "%s: out of memory opening the results database", path);
+                   : tf_fail_into(err, err_size, TF_ENOMEM,
+                                  "%s: out of memory opening the results database", path);
   }
   if (status == 0)
     status = adopt_schema(s, err, err_size);
@@ -416,8 +401,8 @@ static int insert_run(tf_store *s, const tf_run_record *r, int64_t *run_id, char
   else
     sqlite3_clear_bindings(st);
   if (rc != SQLITE_OK)
-    return store_fail(err, err_size, TF_EDB, "%s: cannot write the run: runs: %s", s->path,
-                      sqlite3_errmsg(s->db));
+    return tf_fail_into(err, err_size, TF_EDB, "%s: cannot write the run: runs: %s", s->path,
+                        sqlite3_errmsg(s->db));
   *run_id = sqlite3_last_insert_rowid(s->db);
   return 0;
 }
@@ -483,16 +468,16 @@ static int insert_table(tf_store *s, sink_id which, int64_t run_id, const tf_tab
     const tf_cell *row = &t->cells[r * t->n_cols];
     for (size_t c = first; c < t->n_cols; c++) {
       if (row[c].kind == TF_CELL_TEXT && !k->has_text)
-        return store_fail(err, err_size, TF_EDB,
-                          "%s: cannot write the run: %s row %zu, column %s: text in a table that "
-                          "holds numbers only",
-                          s->path, k->table, r + 1, t->cols[c].name);
+        return tf_fail_into(err, err_size, TF_EDB,
+                            "%s: cannot write the run: %s row %zu, column %s: text in a table that "
+                            "holds numbers only",
+                            s->path, k->table, r + 1, t->cols[c].name);
       int rc = insert_metric(s, s->insert[which], run_id, k->key ? &row[0] : NULL, &t->cols[c],
                              &row[c]);
       if (rc != SQLITE_OK)
-        return store_fail(err, err_size, TF_EDB,
-                          "%s: cannot write the run: %s row %zu, column %s: %s", s->path,
-                          k->table, r + 1, t->cols[c].name, sqlite3_errmsg(s->db));
+        return tf_fail_into(err, err_size, TF_EDB,
+                            "%s: cannot write the run: %s row %zu, column %s: %s", s->path,
+                            k->table, r + 1, t->cols[c].name, sqlite3_errmsg(s->db));
     }
   }
   return 0;
@@ -517,16 +502,16 @@ static int insert_record(tf_store *s, const tf_run_record *r, int64_t *run_id, c
 static int begin(tf_store *s, const char *what, char *err, size_t err_size) {
   s->rows = 0;
   if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-    return store_fail(err, err_size, TF_EDB, "%s: cannot start writing %s: %s", s->path, what,
-                      sqlite3_errmsg(s->db));
+    return tf_fail_into(err, err_size, TF_EDB, "%s: cannot start writing %s: %s", s->path, what,
+                        sqlite3_errmsg(s->db));
   return 0;
 }
 
 /* Commits when status is 0, else (or when the commit fails) rolls back. */
 static int end(tf_store *s, int status, const char *what, char *err, size_t err_size) {
   if (status == 0 && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    status = store_fail(err, err_size, TF_EDB, "%s: cannot commit %s: %s", s->path, what,
-                        sqlite3_errmsg(s->db));
+    status = tf_fail_into(err, err_size, TF_EDB, "%s: cannot commit %s: %s", s->path, what,
+                          sqlite3_errmsg(s->db));
   if (status != 0)
     rollback(s->db);
   return status;
@@ -639,8 +624,8 @@ int tf_store_open_sweep(tf_store *s, const tf_store_sweep *w, int64_t *sweep_id,
   if (rc == SQLITE_DONE)
     rc = insert_sweep(s, w, &id);
   if (rc != SQLITE_OK)
-    status = store_fail(err, err_size, TF_EDB, "%s: cannot record the sweep: %s", s->path,
-                        sqlite3_errmsg(s->db));
+    status = tf_fail_into(err, err_size, TF_EDB, "%s: cannot record the sweep: %s", s->path,
+                          sqlite3_errmsg(s->db));
   status = end(s, status, "the sweep", err, err_size);
   if (status == 0)
     *sweep_id = id;
@@ -663,8 +648,8 @@ int tf_store_sweep_done(tf_store *s, int64_t sweep_id, int64_t points, int64_t r
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE)
-    return store_fail(err, err_size, TF_EDB, "%s: cannot read the sweep's finished runs: %s",
-                      s->path, sqlite3_errmsg(s->db));
+    return tf_fail_into(err, err_size, TF_EDB, "%s: cannot read the sweep's finished runs: %s",
+                        s->path, sqlite3_errmsg(s->db));
   return 0;
 }
 
@@ -713,9 +698,9 @@ static int insert_sweep_run(tf_store *s, const tf_store_sweep_run *w, char *err,
   if (rc == SQLITE_OK)
     rc = insert_labels(s, w->sweep_id, w->point, w->labels, w->n_labels);
   if (rc != SQLITE_OK)
-    return store_fail(err, err_size, TF_EDB,
-                      "%s: cannot record point %lld, replication %lld of the sweep: %s", s->path,
-                      (long long)w->point, (long long)w->replication, sqlite3_errmsg(s->db));
+    return tf_fail_into(err, err_size, TF_EDB,
+                        "%s: cannot record point %lld, replication %lld of the sweep: %s", s->path,
+                        (long long)w->point, (long long)w->replication, sqlite3_errmsg(s->db));
   return 0;
 }
 
@@ -802,11 +787,10 @@ int tf_store_sweep_metrics(tf_store *s, int64_t sweep_id, const char *const *nam
   sqlite3_finalize(runs);
   sqlite3_finalize(metric);
   if (status == 0 && rc != SQLITE_DONE)
-    status = store_fail(err, err_size, TF_EDB, "%s: cannot read the sweep's results: %s",
-                        s->path, sqlite3_errmsg(s->db));
+    status = tf_fail_into(err, err_size, TF_EDB, "%s: cannot read the sweep's results: %s", s->path,
+                          sqlite3_errmsg(s->db));
   else if (status == TF_ENOMEM)
-    status = store_fail(err, err_size, TF_ENOMEM, "%s: out of memory reading the sweep",
-                        s->path);
+    status = tf_fail_into(err, err_size, TF_ENOMEM, "%s: out of memory reading the sweep", s->path);
   if (status) {
     tf_store_sweep_rows_free(*rows, *n_rows);
     *rows = NULL;
@@ -886,12 +870,12 @@ static int match_sweep(tf_store *s, int64_t src_id, const char *src_path, int64_
   rc = find_sweep(s->db, "main", key, dst_id);
   if (rc == SQLITE_DONE) {
     int64_t others = 0;
-    rc = query_int(s->db, "SELECT count(*) FROM main.sweeps", &others);
+    rc = tf_store_query_int(s->db, "SELECT count(*) FROM main.sweeps", &others);
     if (rc == SQLITE_OK && others > 0) {
-      rc = store_fail(err, err_size, TF_EINVAL,
-                      "%s: its sweep (of scenario \"%s\", key %.12s) is not the sweep %s holds: "
-                      "only shards of one sweep can be merged",
-                      src_path, name, key, s->path);
+      rc = tf_fail_into(err, err_size, TF_EINVAL,
+                        "%s: its sweep (of scenario \"%s\", key %.12s) is not the sweep %s holds: "
+                        "only shards of one sweep can be merged",
+                        src_path, name, key, s->path);
     } else if (rc == SQLITE_OK) {
       int64_t v[] = {src_id};
       rc = exec_int(s->db,
@@ -958,22 +942,21 @@ static int merge_sweep(tf_store *s, int64_t src_id, int64_t dst_id, int64_t *cop
 
 static int check_source(tf_store *s, const char *src_path, char *err, size_t err_size) {
   int64_t app = 0, version = 0;
-  int rc = query_int(s->db, "PRAGMA src.application_id", &app);
+  int rc = tf_store_query_int(s->db, "PRAGMA src.application_id", &app);
   if (rc == SQLITE_OK)
-    rc = query_int(s->db, "PRAGMA src.user_version", &version);
+    rc = tf_store_query_int(s->db, "PRAGMA src.user_version", &version);
   if (rc == SQLITE_NOTADB || (rc == SQLITE_OK && app != TF_STORE_APPLICATION_ID))
-    return store_fail(err, err_size, TF_EINVAL, "%s: not a tokenfab results database",
-                      src_path);
+    return tf_fail_into(err, err_size, TF_EINVAL, "%s: not a tokenfab results database", src_path);
   if (rc != SQLITE_OK)
-    return store_fail(err, err_size, TF_EDB, "%s: cannot read it: %s", src_path,
-                      sqlite3_errmsg(s->db));
+    return tf_fail_into(err, err_size, TF_EDB, "%s: cannot read it: %s", src_path,
+                        sqlite3_errmsg(s->db));
   if (version > TF_STORE_SCHEMA_VERSION)
-    return store_fail(err, err_size, TF_EINVAL,
-                      "%s: schema version %lld is newer than this tokenfab (%d)", src_path,
-                      (long long)version, TF_STORE_SCHEMA_VERSION);
+    return tf_fail_into(err, err_size, TF_EINVAL,
+                        "%s: schema version %lld is newer than this tokenfab (%d)", src_path,
+                        (long long)version, TF_STORE_SCHEMA_VERSION);
   if (version < 2)
-    return store_fail(err, err_size, TF_EINVAL, "%s: holds no sweep (schema version %lld)",
-                      src_path, (long long)version);
+    return tf_fail_into(err, err_size, TF_EINVAL, "%s: holds no sweep (schema version %lld)",
+                        src_path, (long long)version);
   return 0;
 }
 
@@ -982,8 +965,7 @@ int tf_store_merge(tf_store *s, const char *src_path, int64_t *copied, int64_t *
   *copied = *skipped = 0;
   FILE *probe = fopen(src_path, "rb"); /* ATTACH would create a missing file */
   if (!probe)
-    return store_fail(err, err_size, TF_EINVAL, "%s: cannot open: %s", src_path,
-                      strerror(errno));
+    return tf_fail_into(err, err_size, TF_EINVAL, "%s: cannot open: %s", src_path, strerror(errno));
   fclose(probe);
   sqlite3_stmt *st;
   int rc = sqlite3_prepare_v2(s->db, "ATTACH DATABASE ?1 AS src", -1, &st, NULL);
@@ -993,11 +975,11 @@ int tf_store_merge(tf_store *s, const char *src_path, int64_t *copied, int64_t *
     rc = SQLITE_OK;
   sqlite3_finalize(st);
   if (rc == SQLITE_NOTADB)
-    return store_fail(err, err_size, TF_EINVAL, "%s: not a tokenfab results database (%s)",
-                      src_path, sqlite3_errmsg(s->db));
+    return tf_fail_into(err, err_size, TF_EINVAL, "%s: not a tokenfab results database (%s)",
+                        src_path, sqlite3_errmsg(s->db));
   if (rc != SQLITE_OK)
-    return store_fail(err, err_size, TF_EDB, "%s: cannot attach it: %s", src_path,
-                      sqlite3_errmsg(s->db));
+    return tf_fail_into(err, err_size, TF_EDB, "%s: cannot attach it: %s", src_path,
+                        sqlite3_errmsg(s->db));
   int status = check_source(s, src_path, err, err_size);
   if (status == 0)
     status = begin(s, "the merge", err, err_size);
@@ -1017,8 +999,8 @@ int tf_store_merge(tf_store *s, const char *src_path, int64_t *copied, int64_t *
     }
     sqlite3_finalize(sweeps);
     if (status == 0 && rc != SQLITE_DONE)
-      status = store_fail(err, err_size, TF_EDB, "%s: cannot merge %s: %s", s->path, src_path,
-                          sqlite3_errmsg(s->db));
+      status = tf_fail_into(err, err_size, TF_EDB, "%s: cannot merge %s: %s", s->path, src_path,
+                            sqlite3_errmsg(s->db));
     status = end(s, status, "the merge", err, err_size);
   }
   sqlite3_exec(s->db, "DETACH DATABASE src", NULL, NULL, NULL);
@@ -1063,12 +1045,12 @@ int tf_store_sweep_view(tf_store *s, int64_t sweep_id, const char *const *axes, 
     sql = next;
   }
   if (!sql)
-    return store_fail(err, err_size, TF_ENOMEM, "%s: out of memory describing the sweep table",
-                      s->path);
+    return tf_fail_into(err, err_size, TF_ENOMEM, "%s: out of memory describing the sweep table",
+                        s->path);
   int status = begin(s, "the sweep table", err, err_size);
   if (status == 0 && sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-    status = store_fail(err, err_size, TF_EDB, "%s: cannot create the sweep table view: %s",
-                        s->path, sqlite3_errmsg(s->db));
+    status = tf_fail_into(err, err_size, TF_EDB, "%s: cannot create the sweep table view: %s",
+                          s->path, sqlite3_errmsg(s->db));
   sqlite3_free(sql);
   return end(s, status, "the sweep table", err, err_size);
 }

@@ -113,4 +113,10 @@ void tf_store_close(tf_store *s);
  * included, so rows is 1 after it), inside the open transaction. NULL removes it. */
 void tf_store_set_row_hook(tf_store *s, void (*hook)(void *ctx, size_t rows), void *ctx);
 
+/* The one integer a statement without parameters returns (a PRAGMA, a count) from db, an
+ * sqlite3 handle: SQLITE_OK with *v, or SQLite's result code. For the store and the reports that
+ * read its files. */
+struct sqlite3;
+int tf_store_query_int(struct sqlite3 *db, const char *sql, int64_t *v);
+
 #endif
